@@ -1,0 +1,57 @@
+# Every target installs what it needs: a fresh machine needs only python3 (>= 3.11).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export BIN
+
+.PHONY: install test lint typecheck check-generated generate pytest demo bench sandbox clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## make test: lint, types, generated-code drift, then the whole test suite.
+test: lint typecheck check-generated pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## make generate: delete generated/ and regenerate it from openapi/legit-health.yaml.
+generate: $(STAMP)
+	scripts/generate.sh generated
+
+## make check-generated: fails when generated/ differs from a fresh generation (new files too).
+check-generated: $(STAMP)
+	@tmp=$$(mktemp -d) && scripts/generate.sh $$tmp && \
+	if diff -r generated/legithealth_generated $$tmp/legithealth_generated; then \
+	  echo "generated/ matches openapi/legit-health.yaml"; rm -rf $$tmp; \
+	else \
+	  echo "generated/ is stale or hand-edited: run 'make generate' and commit the result" >&2; \
+	  rm -rf $$tmp; exit 1; \
+	fi
+
+## make demo: the main job - a bulk sync of 2,000 synthetic patients against the embedded sandbox.
+demo: $(STAMP)
+	$(BIN)/python -m legithealth_async.demo
+
+## make bench: benchmarks, printed as a table and written to benchmarks/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+sandbox: $(STAMP)
+	$(BIN)/legithealth sandbox --port 8000
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
