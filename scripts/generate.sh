@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/generated}
-bin=${BIN:-$root/.venv/bin}
+bin=$(cd "${BIN:-$root/.venv/bin}" && pwd)
 pkg=legithealth_generated
 rm -rf "$dest/$pkg"
 mkdir -p "$dest"

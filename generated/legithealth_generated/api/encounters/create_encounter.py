@@ -105,7 +105,8 @@ def sync_detailed(
      Creates an encounter. Field `planned_for`: in the future → status `scheduled`; now or in
     the past → status `ready` (the patient can complete it right now).
 
-    Assumption: an encounter belongs to an episode of care, addressed by its internal id.
+    Assumption: the method and path; an encounter belongs to an episode of care, addressed by its
+    internal id.
 
     Args:
         episode_of_care_id (str):
@@ -142,7 +143,8 @@ def sync(
      Creates an encounter. Field `planned_for`: in the future → status `scheduled`; now or in
     the past → status `ready` (the patient can complete it right now).
 
-    Assumption: an encounter belongs to an episode of care, addressed by its internal id.
+    Assumption: the method and path; an encounter belongs to an episode of care, addressed by its
+    internal id.
 
     Args:
         episode_of_care_id (str):
@@ -174,7 +176,8 @@ async def asyncio_detailed(
      Creates an encounter. Field `planned_for`: in the future → status `scheduled`; now or in
     the past → status `ready` (the patient can complete it right now).
 
-    Assumption: an encounter belongs to an episode of care, addressed by its internal id.
+    Assumption: the method and path; an encounter belongs to an episode of care, addressed by its
+    internal id.
 
     Args:
         episode_of_care_id (str):
@@ -209,7 +212,8 @@ async def asyncio(
      Creates an encounter. Field `planned_for`: in the future → status `scheduled`; now or in
     the past → status `ready` (the patient can complete it right now).
 
-    Assumption: an encounter belongs to an episode of care, addressed by its internal id.
+    Assumption: the method and path; an encounter belongs to an episode of care, addressed by its
+    internal id.
 
     Args:
         episode_of_care_id (str):

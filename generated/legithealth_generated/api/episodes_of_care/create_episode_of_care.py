@@ -105,7 +105,7 @@ def sync_detailed(
      New episode of care for a patient's condition. An active episode cannot be created if
     the condition already has an active one.
 
-    Assumption: a new episode is always `active`; the refusal is 409 with errorCode
+    Assumption: the method and path; a new episode is always `active`; the refusal is 409 with errorCode
     `ACTIVE_EPISODE_OF_CARE_EXISTS`.
 
     Args:
@@ -144,7 +144,7 @@ def sync(
      New episode of care for a patient's condition. An active episode cannot be created if
     the condition already has an active one.
 
-    Assumption: a new episode is always `active`; the refusal is 409 with errorCode
+    Assumption: the method and path; a new episode is always `active`; the refusal is 409 with errorCode
     `ACTIVE_EPISODE_OF_CARE_EXISTS`.
 
     Args:
@@ -178,7 +178,7 @@ async def asyncio_detailed(
      New episode of care for a patient's condition. An active episode cannot be created if
     the condition already has an active one.
 
-    Assumption: a new episode is always `active`; the refusal is 409 with errorCode
+    Assumption: the method and path; a new episode is always `active`; the refusal is 409 with errorCode
     `ACTIVE_EPISODE_OF_CARE_EXISTS`.
 
     Args:
@@ -215,7 +215,7 @@ async def asyncio(
      New episode of care for a patient's condition. An active episode cannot be created if
     the condition already has an active one.
 
-    Assumption: a new episode is always `active`; the refusal is 409 with errorCode
+    Assumption: the method and path; a new episode is always `active`; the refusal is 409 with errorCode
     `ACTIVE_EPISODE_OF_CARE_EXISTS`.
 
     Args:

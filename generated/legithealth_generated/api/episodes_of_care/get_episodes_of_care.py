@@ -96,7 +96,7 @@ def sync_detailed(
     getPatients). Episodes may also be created on the Legit.Health side, by the patient or
     the doctor.
 
-    Assumption: the answer is a JSON array, oldest first.
+    Assumption: the method and path; the answer is a JSON array, oldest first.
 
     Args:
         condition_id (str):
@@ -131,7 +131,7 @@ def sync(
     getPatients). Episodes may also be created on the Legit.Health side, by the patient or
     the doctor.
 
-    Assumption: the answer is a JSON array, oldest first.
+    Assumption: the method and path; the answer is a JSON array, oldest first.
 
     Args:
         condition_id (str):
@@ -161,7 +161,7 @@ async def asyncio_detailed(
     getPatients). Episodes may also be created on the Legit.Health side, by the patient or
     the doctor.
 
-    Assumption: the answer is a JSON array, oldest first.
+    Assumption: the method and path; the answer is a JSON array, oldest first.
 
     Args:
         condition_id (str):
@@ -194,7 +194,7 @@ async def asyncio(
     getPatients). Episodes may also be created on the Legit.Health side, by the patient or
     the doctor.
 
-    Assumption: the answer is a JSON array, oldest first.
+    Assumption: the method and path; the answer is a JSON array, oldest first.
 
     Args:
         condition_id (str):

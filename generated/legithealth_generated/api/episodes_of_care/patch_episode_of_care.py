@@ -101,6 +101,8 @@ def sync_detailed(
     internal episode id. Recommended flow: getEpisodesOfCare for the condition, then patch by
     internal id.
 
+    Assumption: the method and path; the body is `{externalId}` (null clears it).
+
     Args:
         episode_of_care_id (str):
         body (EpisodeOfCarePatch):
@@ -137,6 +139,8 @@ def sync(
     internal episode id. Recommended flow: getEpisodesOfCare for the condition, then patch by
     internal id.
 
+    Assumption: the method and path; the body is `{externalId}` (null clears it).
+
     Args:
         episode_of_care_id (str):
         body (EpisodeOfCarePatch):
@@ -167,6 +171,8 @@ async def asyncio_detailed(
      Matches an episode of care with the integrator's own id. Addressed by Legit.Health's
     internal episode id. Recommended flow: getEpisodesOfCare for the condition, then patch by
     internal id.
+
+    Assumption: the method and path; the body is `{externalId}` (null clears it).
 
     Args:
         episode_of_care_id (str):
@@ -201,6 +207,8 @@ async def asyncio(
      Matches an episode of care with the integrator's own id. Addressed by Legit.Health's
     internal episode id. Recommended flow: getEpisodesOfCare for the condition, then patch by
     internal id.
+
+    Assumption: the method and path; the body is `{externalId}` (null clears it).
 
     Args:
         episode_of_care_id (str):

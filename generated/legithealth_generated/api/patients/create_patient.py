@@ -102,7 +102,8 @@ def sync_detailed(
     `conditions`: a list of objects with the code of the pathology and the body site. Each
     condition given gets an active episode of care created automatically.
 
-    Assumption: at least one of `email` / `phone` is required (400 otherwise); a second
+    Assumption: the method and path; at least one of `email` / `phone` is required (400 otherwise); a
+    second
     createPatient with a known `externalId` answers 409 `PATIENT_ALREADY_EXISTS`.
 
     Args:
@@ -139,7 +140,8 @@ def sync(
     `conditions`: a list of objects with the code of the pathology and the body site. Each
     condition given gets an active episode of care created automatically.
 
-    Assumption: at least one of `email` / `phone` is required (400 otherwise); a second
+    Assumption: the method and path; at least one of `email` / `phone` is required (400 otherwise); a
+    second
     createPatient with a known `externalId` answers 409 `PATIENT_ALREADY_EXISTS`.
 
     Args:
@@ -171,7 +173,8 @@ async def asyncio_detailed(
     `conditions`: a list of objects with the code of the pathology and the body site. Each
     condition given gets an active episode of care created automatically.
 
-    Assumption: at least one of `email` / `phone` is required (400 otherwise); a second
+    Assumption: the method and path; at least one of `email` / `phone` is required (400 otherwise); a
+    second
     createPatient with a known `externalId` answers 409 `PATIENT_ALREADY_EXISTS`.
 
     Args:
@@ -206,7 +209,8 @@ async def asyncio(
     `conditions`: a list of objects with the code of the pathology and the body site. Each
     condition given gets an active episode of care created automatically.
 
-    Assumption: at least one of `email` / `phone` is required (400 otherwise); a second
+    Assumption: the method and path; at least one of `email` / `phone` is required (400 otherwise); a
+    second
     createPatient with a known `externalId` answers 409 `PATIENT_ALREADY_EXISTS`.
 
     Args:

@@ -98,7 +98,8 @@ def sync_detailed(
     `externalIds`, e.g. `?externalIds[]=a449666c710c&externalIds[]=baa3cf93-6f1c`. Returns
     each patient's `conditions`, each with its id.
 
-    Assumption: at most 100 ids a request (400 beyond); unknown ids are simply absent from the
+    Assumption: the method and path; at most 100 ids a request (400 beyond); unknown ids are simply
+    absent from the
     answer; the answer is a JSON array.
 
     Args:
@@ -134,7 +135,8 @@ def sync(
     `externalIds`, e.g. `?externalIds[]=a449666c710c&externalIds[]=baa3cf93-6f1c`. Returns
     each patient's `conditions`, each with its id.
 
-    Assumption: at most 100 ids a request (400 beyond); unknown ids are simply absent from the
+    Assumption: the method and path; at most 100 ids a request (400 beyond); unknown ids are simply
+    absent from the
     answer; the answer is a JSON array.
 
     Args:
@@ -165,7 +167,8 @@ async def asyncio_detailed(
     `externalIds`, e.g. `?externalIds[]=a449666c710c&externalIds[]=baa3cf93-6f1c`. Returns
     each patient's `conditions`, each with its id.
 
-    Assumption: at most 100 ids a request (400 beyond); unknown ids are simply absent from the
+    Assumption: the method and path; at most 100 ids a request (400 beyond); unknown ids are simply
+    absent from the
     answer; the answer is a JSON array.
 
     Args:
@@ -199,7 +202,8 @@ async def asyncio(
     `externalIds`, e.g. `?externalIds[]=a449666c710c&externalIds[]=baa3cf93-6f1c`. Returns
     each patient's `conditions`, each with its id.
 
-    Assumption: at most 100 ids a request (400 beyond); unknown ids are simply absent from the
+    Assumption: the method and path; at most 100 ids a request (400 beyond); unknown ids are simply
+    absent from the
     answer; the answer is a JSON array.
 
     Args:

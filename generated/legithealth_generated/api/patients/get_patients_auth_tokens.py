@@ -96,8 +96,8 @@ def sync_detailed(
     `sendLinkToPatientByEmail`: the patient also receives an email with the login link.
     Login link: `https://app.legit.health/u/home?token=<token>&refresh_token=<refresh_token>`.
 
-    Assumption: POST with a JSON body of at most 100 external ids; unknown ids are absent
-    from the answer.
+    Assumption: the method and path; POST with a JSON body of at most 100 external ids;
+    unknown ids are absent from the answer.
 
     Args:
         body (PatientAuthTokensRequest):
@@ -132,8 +132,8 @@ def sync(
     `sendLinkToPatientByEmail`: the patient also receives an email with the login link.
     Login link: `https://app.legit.health/u/home?token=<token>&refresh_token=<refresh_token>`.
 
-    Assumption: POST with a JSON body of at most 100 external ids; unknown ids are absent
-    from the answer.
+    Assumption: the method and path; POST with a JSON body of at most 100 external ids;
+    unknown ids are absent from the answer.
 
     Args:
         body (PatientAuthTokensRequest):
@@ -163,8 +163,8 @@ async def asyncio_detailed(
     `sendLinkToPatientByEmail`: the patient also receives an email with the login link.
     Login link: `https://app.legit.health/u/home?token=<token>&refresh_token=<refresh_token>`.
 
-    Assumption: POST with a JSON body of at most 100 external ids; unknown ids are absent
-    from the answer.
+    Assumption: the method and path; POST with a JSON body of at most 100 external ids;
+    unknown ids are absent from the answer.
 
     Args:
         body (PatientAuthTokensRequest):
@@ -197,8 +197,8 @@ async def asyncio(
     `sendLinkToPatientByEmail`: the patient also receives an email with the login link.
     Login link: `https://app.legit.health/u/home?token=<token>&refresh_token=<refresh_token>`.
 
-    Assumption: POST with a JSON body of at most 100 external ids; unknown ids are absent
-    from the answer.
+    Assumption: the method and path; POST with a JSON body of at most 100 external ids;
+    unknown ids are absent from the answer.
 
     Args:
         body (PatientAuthTokensRequest):

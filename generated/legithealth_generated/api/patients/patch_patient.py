@@ -107,7 +107,8 @@ def sync_detailed(
     episode of care, and encounters created automatically at the given frequency); edit basic
     information.
 
-    Assumption: the patient is addressed by its external id; the `conditions` list says what
+    Assumption: the method and path; the patient is addressed by its external id; the `conditions` list
+    says what
     each listed condition becomes (a new pathologyCode/bodySiteCode pair is added,
     `isTracked: false` pauses it, `isTracked: true` with a `frequency` tracks it); conditions
     not listed are left as they are. A `frequency` on an untracked condition is 422.
@@ -151,7 +152,8 @@ def sync(
     episode of care, and encounters created automatically at the given frequency); edit basic
     information.
 
-    Assumption: the patient is addressed by its external id; the `conditions` list says what
+    Assumption: the method and path; the patient is addressed by its external id; the `conditions` list
+    says what
     each listed condition becomes (a new pathologyCode/bodySiteCode pair is added,
     `isTracked: false` pauses it, `isTracked: true` with a `frequency` tracks it); conditions
     not listed are left as they are. A `frequency` on an untracked condition is 422.
@@ -190,7 +192,8 @@ async def asyncio_detailed(
     episode of care, and encounters created automatically at the given frequency); edit basic
     information.
 
-    Assumption: the patient is addressed by its external id; the `conditions` list says what
+    Assumption: the method and path; the patient is addressed by its external id; the `conditions` list
+    says what
     each listed condition becomes (a new pathologyCode/bodySiteCode pair is added,
     `isTracked: false` pauses it, `isTracked: true` with a `frequency` tracks it); conditions
     not listed are left as they are. A `frequency` on an untracked condition is 422.
@@ -232,7 +235,8 @@ async def asyncio(
     episode of care, and encounters created automatically at the given frequency); edit basic
     information.
 
-    Assumption: the patient is addressed by its external id; the `conditions` list says what
+    Assumption: the method and path; the patient is addressed by its external id; the `conditions` list
+    says what
     each listed condition becomes (a new pathologyCode/bodySiteCode pair is added,
     `isTracked: false` pauses it, `isTracked: true` with a `frequency` tracks it); conditions
     not listed are left as they are. A `frequency` on an untracked condition is 422.

@@ -100,7 +100,7 @@ def sync_detailed(
      Connects a practitioner; field `speciality` (this spelling) optional but recommended; the
     practitioner gets a verification email.
 
-    Assumption: `email` is required; a known `externalId` answers 409
+    Assumption: the method and path; `email` is required; a known `externalId` answers 409
     `PRACTITIONER_ALREADY_EXISTS`; an unknown speciality is 422.
 
     Args:
@@ -135,7 +135,7 @@ def sync(
      Connects a practitioner; field `speciality` (this spelling) optional but recommended; the
     practitioner gets a verification email.
 
-    Assumption: `email` is required; a known `externalId` answers 409
+    Assumption: the method and path; `email` is required; a known `externalId` answers 409
     `PRACTITIONER_ALREADY_EXISTS`; an unknown speciality is 422.
 
     Args:
@@ -165,7 +165,7 @@ async def asyncio_detailed(
      Connects a practitioner; field `speciality` (this spelling) optional but recommended; the
     practitioner gets a verification email.
 
-    Assumption: `email` is required; a known `externalId` answers 409
+    Assumption: the method and path; `email` is required; a known `externalId` answers 409
     `PRACTITIONER_ALREADY_EXISTS`; an unknown speciality is 422.
 
     Args:
@@ -198,7 +198,7 @@ async def asyncio(
      Connects a practitioner; field `speciality` (this spelling) optional but recommended; the
     practitioner gets a verification email.
 
-    Assumption: `email` is required; a known `externalId` answers 409
+    Assumption: the method and path; `email` is required; a known `externalId` answers 409
     `PRACTITIONER_ALREADY_EXISTS`; an unknown speciality is 422.
 
     Args:

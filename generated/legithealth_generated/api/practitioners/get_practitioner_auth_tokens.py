@@ -94,7 +94,8 @@ def sync_detailed(
 
      Like the patient version; optional param `sendLinkToPractitionerByEmail`.
 
-    Assumption: POST with a JSON body of at most 100 external ids; unknown ids are absent.
+    Assumption: the method and path; POST with a JSON body of at most 100 external ids;
+    unknown ids are absent.
 
     Args:
         body (PractitionerAuthTokensRequest):
@@ -127,7 +128,8 @@ def sync(
 
      Like the patient version; optional param `sendLinkToPractitionerByEmail`.
 
-    Assumption: POST with a JSON body of at most 100 external ids; unknown ids are absent.
+    Assumption: the method and path; POST with a JSON body of at most 100 external ids;
+    unknown ids are absent.
 
     Args:
         body (PractitionerAuthTokensRequest):
@@ -155,7 +157,8 @@ async def asyncio_detailed(
 
      Like the patient version; optional param `sendLinkToPractitionerByEmail`.
 
-    Assumption: POST with a JSON body of at most 100 external ids; unknown ids are absent.
+    Assumption: the method and path; POST with a JSON body of at most 100 external ids;
+    unknown ids are absent.
 
     Args:
         body (PractitionerAuthTokensRequest):
@@ -186,7 +189,8 @@ async def asyncio(
 
      Like the patient version; optional param `sendLinkToPractitionerByEmail`.
 
-    Assumption: POST with a JSON body of at most 100 external ids; unknown ids are absent.
+    Assumption: the method and path; POST with a JSON body of at most 100 external ids;
+    unknown ids are absent.
 
     Args:
         body (PractitionerAuthTokensRequest):

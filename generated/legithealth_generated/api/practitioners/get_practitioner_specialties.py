@@ -78,6 +78,8 @@ def sync_detailed(
 
      The accepted values of `speciality`.
 
+    Assumption: the method and path; the answer is a JSON array of `{code, name}`.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -103,6 +105,8 @@ def sync(
 
      The accepted values of `speciality`.
 
+    Assumption: the method and path; the answer is a JSON array of `{code, name}`.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -123,6 +127,8 @@ async def asyncio_detailed(
     """The accepted values of speciality
 
      The accepted values of `speciality`.
+
+    Assumption: the method and path; the answer is a JSON array of `{code, name}`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -146,6 +152,8 @@ async def asyncio(
     """The accepted values of speciality
 
      The accepted values of `speciality`.
+
+    Assumption: the method and path; the answer is a JSON array of `{code, name}`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
