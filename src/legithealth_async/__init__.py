@@ -1,3 +1,101 @@
-"""legithealth-async: the async Python client for the Legit.Health integration API."""
+"""legithealth-async: the async Python client for the Legit.Health integration API.
+
+::
+
+    from legithealth_async import LegitHealth
+
+    async with LegitHealth(api_token="...") as lh:
+        patient = await lh.patients.create(external_id="a449666c710c", email="ada@example.org")
+"""
+
+from ._retry import RetryPolicy
+from .client import LegitHealth
+from .errors import (
+    ActiveEpisodeExistsError,
+    AmbiguousOutcomeError,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConfigurationError,
+    ConflictError,
+    InternalServerError,
+    LegitHealthError,
+    NotFoundError,
+    PatientAlreadyExistsError,
+    PermissionDeniedError,
+    PractitionerAlreadyExistsError,
+    RateLimitError,
+    UnexpectedResponseError,
+    UnprocessableEntityError,
+    ValidationError,
+)
+from .flows import EpisodeMatchReport, HrmEpisode, match_episodes
+from .models import (
+    AuthToken,
+    BodySiteCode,
+    Condition,
+    ConditionInput,
+    Encounter,
+    EncounterStatus,
+    EpisodeOfCare,
+    EpisodeOfCareStatus,
+    Frequency,
+    FrequencyUnit,
+    Gender,
+    PathologyCode,
+    Patient,
+    Practitioner,
+    Specialty,
+    login_link,
+)
+from .pagination import Lookup
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ActiveEpisodeExistsError",
+    "AmbiguousOutcomeError",
+    "AuthToken",
+    "AuthenticationError",
+    "BadRequestError",
+    "BodySiteCode",
+    "ClientClosedError",
+    "Condition",
+    "ConditionInput",
+    "ConfigurationError",
+    "ConflictError",
+    "Encounter",
+    "EncounterStatus",
+    "EpisodeMatchReport",
+    "EpisodeOfCare",
+    "EpisodeOfCareStatus",
+    "Frequency",
+    "FrequencyUnit",
+    "Gender",
+    "HrmEpisode",
+    "InternalServerError",
+    "LegitHealth",
+    "LegitHealthError",
+    "Lookup",
+    "NotFoundError",
+    "PathologyCode",
+    "Patient",
+    "PatientAlreadyExistsError",
+    "PermissionDeniedError",
+    "Practitioner",
+    "PractitionerAlreadyExistsError",
+    "RateLimitError",
+    "RetryPolicy",
+    "Specialty",
+    "UnexpectedResponseError",
+    "UnprocessableEntityError",
+    "ValidationError",
+    "login_link",
+    "match_episodes",
+]

@@ -1,0 +1,54 @@
+"""Every default of the client, in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httpx
+
+#: Where the client talks to when neither ``base_url`` nor ``LEGITHEALTH_BASE_URL`` says otherwise.
+DEFAULT_BASE_URL: Final = "https://api.legit.health/integration/v1"
+ENV_API_TOKEN: Final = "LEGITHEALTH_API_TOKEN"  # noqa: S105 - a variable name
+ENV_BASE_URL: Final = "LEGITHEALTH_BASE_URL"
+API_TOKEN_HEADER: Final = "X-API-TOKEN"  # noqa: S105 - a header name
+USER_AGENT: Final = "legithealth-async/0.1.0"
+#: Hosts that may be spoken to over plain http (the token never leaves the machine).
+LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+#: Never "no timeout": connect, read, write and pool each have a bound.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=60.0)
+#: Retries after the first attempt (so up to 1 + DEFAULT_MAX_RETRIES attempts).
+DEFAULT_MAX_RETRIES: Final = 4
+#: Requests in flight per client; the httpx pool is sized to match, so no PoolTimeout under load.
+DEFAULT_MAX_IN_FLIGHT: Final = 64
+DEFAULT_KEEPALIVE_EXPIRY: Final = 30.0
+
+#: Exponential backoff: BACKOFF_INITIAL * 2**(n-1), capped at BACKOFF_MAX, times a random factor
+#: in [1 - BACKOFF_JITTER, 1].
+BACKOFF_INITIAL: Final = 0.5
+BACKOFF_MAX: Final = 8.0
+BACKOFF_JITTER: Final = 0.25
+#: A Retry-After longer than this is not slept through: RateLimitError carries the delay instead.
+RETRY_AFTER_CAP: Final = 60.0
+
+#: Statuses retried for every operation (a create only after reconciling, except 429).
+RETRYABLE_STATUSES: Final = frozenset({429, 502, 503, 504})
+#: Statuses retried only for operations that are safe to repeat (reads, idempotent patches).
+RETRYABLE_STATUSES_IDEMPOTENT: Final = frozenset({500, 502, 503, 504, 429})
+
+#: The API's limit of ids per getPatients / auth-tokens request.
+MAX_IDS_PER_REQUEST: Final = 100
+#: The query string of one getPatients request stays under this many bytes (URL-encoded).
+MAX_QUERY_BYTES: Final = 6000
+#: The spec's bound on an external id.
+MAX_EXTERNAL_ID_LENGTH: Final = 255
+#: A response body larger than this is refused (a hostile or broken server cannot exhaust memory).
+MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+
+#: Headers a server may use for its request id, in order of preference.
+REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-amzn-requestid")
+
+#: The documented login link.
+LOGIN_LINK_BASE: Final = "https://app.legit.health/u/home"
+
+LOGGER_NAME: Final = "legithealth_async"

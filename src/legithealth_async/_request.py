@@ -1,0 +1,327 @@
+"""The request path: every operation goes through :meth:`Requester.call`.
+
+build (generated ``_get_kwargs``) → limit (in-flight cap) → send → read (bounded) → parse →
+map errors → retry with backoff, reconciling creates after ambiguous failures → log (allow-list).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from . import _constants as C
+from ._retry import RetryPolicy, is_retryable_status, was_sent
+from ._wire import Operation
+from .errors import (
+    AmbiguousOutcomeError,
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClientClosedError,
+    LegitHealthError,
+    UnexpectedResponseError,
+    status_error_class,
+)
+
+T = TypeVar("T")
+
+logger = logging.getLogger(C.LOGGER_NAME)
+
+#: Statuses the contract describes; anything else is an unexpected response.
+_CONTRACT_ERROR_STATUSES = frozenset({400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504})
+_EMAIL_RE = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+")
+_DIGITS_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_REDACTED = "[REDACTED]"
+
+
+def _default_sleep(seconds: float) -> Awaitable[None]:
+    return anyio.sleep(seconds)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestOptions:
+    """Per-client (or per ``with_options``) settings of the request path."""
+
+    timeout: httpx.Timeout = C.DEFAULT_TIMEOUT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], Awaitable[None]] = field(default=_default_sleep, repr=False)
+
+
+Reconcile = Callable[[], Awaitable[T | None]]
+"""After an ambiguous failure of a create: the resource if the first attempt made it, else None."""
+
+
+class Requester:
+    """Owns the HTTP client, the token and the in-flight limit; sends every request."""
+
+    __slots__ = ("_closed", "_http", "_limiter", "_owns_http", "_token")
+
+    def __init__(
+        self, *, http: httpx.AsyncClient, owns_http: bool, token: str, max_in_flight: int
+    ) -> None:
+        self._http = http
+        self._owns_http = owns_http
+        self._token = token
+        self._limiter = anyio.CapacityLimiter(max_in_flight)
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<Requester base_url={str(self._http.base_url)!r} closed={self._closed}>"
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._closed
+
+    @property
+    def base_url(self) -> str:
+        """The base URL every path is joined to."""
+        return str(self._http.base_url)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (if this client made it). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def call(
+        self,
+        op: Operation[T],
+        *args: Any,
+        options: RequestOptions,
+        idempotent: bool | None = None,
+        reconcile: Reconcile[T] | None = None,
+        on_conflict: Callable[[], Awaitable[T]] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Send one operation, with retries, and return its parsed answer.
+
+        ``idempotent`` overrides the operation's own flag (e.g. tokens sent by email are not).
+        For a non-idempotent operation, an ambiguous failure (the request may have arrived)
+        calls ``reconcile``: what it finds is returned; None proves nothing was made, and the
+        request is retried; with no ``reconcile``, :class:`AmbiguousOutcomeError` is raised.
+        A 409 on a retry after such a failure is resolved by ``on_conflict``.
+        """
+        if self._closed:
+            raise ClientClosedError("this LegitHealth client is closed; create a new one")
+        safe = op.idempotent if idempotent is None else idempotent
+        policy = options.retry
+        spec = op.build(*args, **kwargs)
+        request = self._http.build_request(
+            spec["method"],
+            spec["url"],
+            params=spec.get("params"),
+            json=spec.get("json"),
+            headers={C.API_TOKEN_HEADER: self._token},
+            timeout=options.timeout,
+        )
+        attempt = 0
+        maybe_made = False  # an earlier attempt of this create may have taken effect
+        while True:
+            attempt += 1
+            retries_left = attempt <= policy.max_retries
+            started = time.perf_counter()
+            try:
+                response, body = await self._send(op, request)
+            except httpx.TransportError as exc:
+                _log_attempt(op, request, type(exc).__name__, started, attempt, None)
+                error_cls = (
+                    APITimeoutError
+                    if isinstance(exc, httpx.TimeoutException)
+                    else APIConnectionError
+                )
+                reason = type(exc).__name__
+                if was_sent(exc) and not safe:
+                    if not retries_left or reconcile is None:
+                        raise AmbiguousOutcomeError(op.name, reason) from exc
+                    found = await self._reconcile(op, reconcile, reason)
+                    if found is not None:
+                        return found
+                    maybe_made = True
+                elif not retries_left:
+                    raise error_cls(op.name, reason) from exc
+                await options.sleep(policy.backoff(attempt))
+                continue
+
+            status = response.status_code
+            request_id = _request_id(response.headers)
+            _log_attempt(op, request, status, started, attempt, request_id)
+            if status == op.success:
+                try:
+                    return op.parse(json.loads(body))
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    raise UnexpectedResponseError(
+                        op.name, status, _parse_failure(exc), request_id
+                    ) from None
+
+            if status not in _CONTRACT_ERROR_STATUSES:
+                raise UnexpectedResponseError(
+                    op.name, status, "status outside the contract", request_id
+                )
+            delay = policy.retry_after(response.headers)
+            error = _status_error(op, status, body, request_id, delay, spec)
+            if status == 409 and maybe_made and on_conflict is not None:
+                return await on_conflict()
+            if not is_retryable_status(status, safe) or not retries_left:
+                raise error
+            if delay is not None and delay > policy.retry_after_cap:
+                raise error
+            if not safe and status != 429:
+                # A 5xx on a create: the server may have applied it before failing.
+                if reconcile is None:
+                    raise AmbiguousOutcomeError(op.name, f"HTTP {status}") from error
+                found = await self._reconcile(op, reconcile, f"HTTP {status}")
+                if found is not None:
+                    return found
+                maybe_made = True
+            await options.sleep(delay if delay is not None else policy.backoff(attempt))
+
+    async def _reconcile(self, op: Operation[T], reconcile: Reconcile[T], reason: str) -> T | None:
+        try:
+            return await reconcile()
+        except LegitHealthError as exc:
+            raise AmbiguousOutcomeError(op.name, f"{reason}, and the lookup failed") from exc
+
+    async def _send(
+        self, op: Operation[Any], request: httpx.Request
+    ) -> tuple[httpx.Response, bytes]:
+        async with self._limiter:
+            response = await self._http.send(request, stream=True, follow_redirects=False)
+            try:
+                body = await _read_bounded(op, response)
+            finally:
+                await response.aclose()
+        return response, body
+
+
+async def _read_bounded(op: Operation[Any], response: httpx.Response) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > C.MAX_RESPONSE_BYTES:
+        raise UnexpectedResponseError(
+            op.name, response.status_code, f"body over {C.MAX_RESPONSE_BYTES} bytes"
+        )
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > C.MAX_RESPONSE_BYTES:
+            raise UnexpectedResponseError(
+                op.name, response.status_code, f"body over {C.MAX_RESPONSE_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _request_id(headers: httpx.Headers) -> str | None:
+    for name in C.REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value:
+            return value[:128]
+    return None
+
+
+def _parse_failure(exc: Exception) -> str:
+    # Never the exception's text: it can quote a value (a birth date, a name).
+    if isinstance(exc, KeyError):
+        return f"required field {exc.args[0]!r} missing" if exc.args else "required field missing"
+    if isinstance(exc, json.JSONDecodeError):
+        return "body is not JSON"
+    return f"body does not match the contract ({type(exc).__name__})"
+
+
+def _sent_values(spec: Mapping[str, Any]) -> set[str]:
+    """Every string the request carried (path, query, body), to redact from server messages."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            if value:
+                found.add(value)
+        elif isinstance(value, Mapping):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(spec.get("json"))
+    walk(spec.get("params"))
+    for segment in str(spec.get("url", "")).split("/"):
+        walk(segment)
+    return found
+
+
+def redact_message(message: str, sent: Iterable[str]) -> str:
+    """The server's message with every sent value, email and phone-like number replaced."""
+    for value in sorted(sent, key=len, reverse=True):
+        if len(value) >= 2:
+            message = message.replace(value, _REDACTED)
+    message = _EMAIL_RE.sub(_REDACTED, message)
+    return _DIGITS_RE.sub(_REDACTED, message)[:500]
+
+
+def _status_error(
+    op: Operation[Any],
+    status: int,
+    body: bytes,
+    request_id: str | None,
+    retry_after: float | None,
+    spec: Mapping[str, Any],
+) -> APIStatusError:
+    error_code: str | None = None
+    message: str | None = None
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        message = "error body is not JSON" if body else "empty error body"
+    else:
+        if isinstance(payload, dict):
+            code = payload.get("errorCode")
+            text = payload.get("message")
+            error_code = code[:64] if isinstance(code, str) else None
+            if isinstance(text, str):
+                message = redact_message(text, _sent_values(spec))
+        else:
+            message = "error body is not the documented object"
+    cls = status_error_class(status, error_code)
+    return cls(
+        op.name,
+        status,
+        error_code=error_code,
+        message=message,
+        request_id=request_id,
+        retry_after=retry_after,
+    )
+
+
+def _log_attempt(
+    op: Operation[Any],
+    request: httpx.Request,
+    outcome: int | str,
+    started: float,
+    attempt: int,
+    request_id: str | None,
+) -> None:
+    # Allow-list: method, path template, status, time, attempt, request id. Never a URL (it
+    # carries external ids), a header, or a body.
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s %s -> %s in %.1f ms (attempt %d, request id %s)",
+            op.name,
+            request.method,
+            op.path,
+            outcome,
+            (time.perf_counter() - started) * 1000.0,
+            attempt,
+            request_id or "-",
+        )

@@ -1,0 +1,145 @@
+"""Client-side checks: input the API would refuse fails here, before anything is sent.
+
+Messages say where and what, never the value (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+
+from . import _constants as C
+from ._wire import BODY_SITE_CODES, FREQUENCY_UNITS, GENDERS, PATHOLOGY_CODES
+from .errors import ValidationError
+from .models import ConditionInput
+
+# Pragmatic, like the server's `format: email`: one @, no spaces, a dot in the domain.
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
+_NAME_MAX = 255
+_EMAIL_MAX = 254
+
+
+def external_id(value: object, where: str = "external_id") -> str:
+    """A non-empty string of at most 255 characters."""
+    if not isinstance(value, str):
+        raise ValidationError(where, "must be a string")
+    if not value:
+        raise ValidationError(where, "must not be empty")
+    if len(value) > C.MAX_EXTERNAL_ID_LENGTH:
+        raise ValidationError(where, f"longer than {C.MAX_EXTERNAL_ID_LENGTH} characters")
+    return value
+
+
+def external_ids(values: Iterable[str], where: str = "external_ids") -> list[str]:
+    """Every id valid; a lone string is refused (it would be split into characters)."""
+    if isinstance(values, str | bytes):
+        raise ValidationError(where, "must be a collection of ids, not a single string")
+    return [external_id(v, f"{where}[{i}]") for i, v in enumerate(values)]
+
+
+def internal_id(value: object, where: str) -> str:
+    """A Legit.Health id (condition, episode of care): a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(where, "must be a non-empty string")
+    return value
+
+
+def email(value: str | None, where: str = "email") -> str | None:
+    """None, or a plausible email address."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > _EMAIL_MAX or not _EMAIL_RE.match(value):
+        raise ValidationError(where, "is not a valid email address")
+    return value
+
+
+def phone(value: str | None, where: str = "phone") -> str | None:
+    """None, or an E.164 number (+ and 7 to 15 digits)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _PHONE_RE.match(value):
+        raise ValidationError(where, "is not an E.164 phone number (e.g. +34600111222)")
+    return value
+
+
+def name(value: str | None, where: str) -> str | None:
+    """None, or a string of at most 255 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(where, "must be a string")
+    if len(value) > _NAME_MAX:
+        raise ValidationError(where, f"longer than {_NAME_MAX} characters")
+    return value
+
+
+def birth_date(value: dt.date | None) -> dt.date | None:
+    """None, or a date (a datetime is refused: it is not a birth date)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise ValidationError("birth_date", "must be a datetime.date")
+    return value
+
+
+def gender(value: str | None) -> str | None:
+    """None, or one of the spec's genders."""
+    if value is not None and value not in GENDERS:
+        raise ValidationError("gender", f"must be one of {', '.join(sorted(GENDERS))}")
+    return value
+
+
+def language(value: str | None) -> str | None:
+    """None, or an ISO 639-1 code."""
+    if value is not None and (not isinstance(value, str) or not _LANGUAGE_RE.match(value)):
+        raise ValidationError("language", "must be a two-letter ISO 639-1 code")
+    return value
+
+
+def conditions(values: Sequence[ConditionInput] | None) -> list[ConditionInput] | None:
+    """Known codes; a frequency only on a tracked condition; no pair twice."""
+    if values is None:
+        return None
+    if isinstance(values, ConditionInput):
+        raise ValidationError("conditions", "must be a list of ConditionInput")
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for i, c in enumerate(values):
+        where = f"conditions[{i}]"
+        if not isinstance(c, ConditionInput):
+            raise ValidationError(where, "must be a ConditionInput")
+        if c.pathology_code not in PATHOLOGY_CODES:
+            raise ValidationError(f"{where}.pathology_code", "unknown pathology code")
+        if c.body_site_code not in BODY_SITE_CODES:
+            raise ValidationError(f"{where}.body_site_code", "unknown body site code")
+        if c.frequency is not None:
+            if c.is_tracked is not True:
+                raise ValidationError(
+                    f"{where}.frequency", "only a tracked condition (is_tracked=True) has one"
+                )
+            every = c.frequency.every
+            if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+                raise ValidationError(f"{where}.frequency.every", "must be an integer >= 1")
+            if c.frequency.unit not in FREQUENCY_UNITS:
+                raise ValidationError(
+                    f"{where}.frequency.unit",
+                    f"must be one of {', '.join(sorted(FREQUENCY_UNITS))}",
+                )
+        key = (str(c.pathology_code), str(c.body_site_code))
+        if key in seen:
+            raise ValidationError(where, "the same pathology and body site is listed twice")
+        seen.add(key)
+        out.append(c)
+    return out
+
+
+def aware(value: dt.datetime, where: str) -> dt.datetime:
+    """A timezone-aware datetime (a naive one is ambiguous across the wire)."""
+    if not isinstance(value, dt.datetime):
+        raise ValidationError(where, "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(where, "must be timezone-aware (e.g. datetime.now(timezone.utc))")
+    return value

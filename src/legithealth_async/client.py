@@ -1,0 +1,201 @@
+"""``LegitHealth``: the one client object."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from . import _constants as C
+from ._request import Requester, RequestOptions
+from ._retry import RetryPolicy
+from .errors import ConfigurationError
+from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
+
+__all__ = ["LegitHealth"]
+
+
+class LegitHealth:
+    """The async client of the Legit.Health integration API.
+
+    ::
+
+        async with LegitHealth(api_token="...") as lh:
+            patient = await lh.patients.create(external_id="a449666c710c", email="...")
+
+    ``api_token`` and ``base_url`` default to ``LEGITHEALTH_API_TOKEN`` / ``LEGITHEALTH_BASE_URL``.
+    One ``httpx.AsyncClient`` per client, closed by ``async with`` or :meth:`aclose`. At most
+    ``max_in_flight`` requests are in flight at once (the connection pool is sized to match).
+    Pass ``transport`` (e.g. the sandbox's) or a whole ``http_client`` of your own (yours to
+    close; size its pool to at least ``max_in_flight``). ``retry_policy`` and ``sleep`` let tests
+    pin the backoff.
+    """
+
+    __slots__ = (
+        "_options",
+        "_requester",
+        "encounters",
+        "episodes_of_care",
+        "max_in_flight",
+        "patients",
+        "practitioners",
+    )
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        max_in_flight: int = C.DEFAULT_MAX_IN_FLIGHT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        http2: bool = False,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        token = api_token if api_token is not None else os.environ.get(C.ENV_API_TOKEN)
+        if not token:
+            raise ConfigurationError(f"no API token: pass api_token=... or set {C.ENV_API_TOKEN}")
+        url = base_url or os.environ.get(C.ENV_BASE_URL) or C.DEFAULT_BASE_URL
+        _check_base_url(url, injected=transport is not None or http_client is not None)
+        if max_in_flight < 1:
+            raise ConfigurationError("max_in_flight must be at least 1")
+        if transport is not None and http_client is not None:
+            raise ConfigurationError("pass either transport or http_client, not both")
+        if http_client is None:
+            http = httpx.AsyncClient(
+                base_url=url,
+                transport=transport,
+                http2=http2,
+                limits=httpx.Limits(
+                    max_connections=max_in_flight,
+                    max_keepalive_connections=max_in_flight,
+                    keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
+                ),
+                headers={"User-Agent": C.USER_AGENT},
+                follow_redirects=False,
+                trust_env=True,
+            )
+        else:
+            http = http_client
+            http.base_url = httpx.URL(url)
+        requester = Requester(
+            http=http, owns_http=http_client is None, token=token, max_in_flight=max_in_flight
+        )
+        policy = retry_policy or RetryPolicy()
+        if max_retries is not None:
+            policy = _with_retries(policy, max_retries)
+        options = RequestOptions(
+            timeout=_timeout(timeout),
+            retry=policy,
+            **({"sleep": sleep} if sleep is not None else {}),
+        )
+        self._bind(requester, options, max_in_flight)
+
+    def _bind(self, requester: Requester, options: RequestOptions, max_in_flight: int) -> None:
+        self._requester = requester
+        self._options = options
+        self.max_in_flight = max_in_flight
+        self.patients = Patients(self)
+        self.episodes_of_care = EpisodesOfCare(self)
+        self.encounters = Encounters(self)
+        self.practitioners = Practitioners(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> LegitHealth:
+        """A view of this client with other settings for the calls made through it.
+
+        It shares the connection pool, the in-flight limit and the lifetime of this client::
+
+            await lh.with_options(max_retries=0, timeout=5).patients.get("a449666c710c")
+        """
+        options = self._options
+        policy = retry_policy or options.retry
+        if max_retries is not None:
+            policy = _with_retries(policy, max_retries)
+        view = object.__new__(LegitHealth)
+        view._bind(
+            self._requester,
+            RequestOptions(
+                timeout=options.timeout if timeout is None else _timeout(timeout),
+                retry=policy,
+                sleep=options.sleep,
+            ),
+            self.max_in_flight,
+        )
+        return view
+
+    @property
+    def base_url(self) -> str:
+        """The base URL every request goes to."""
+        return self._requester.base_url
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client was closed."""
+        return self._requester.closed
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it is your own ``http_client``). Idempotent."""
+        await self._requester.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"LegitHealth(base_url={self.base_url!r}, max_retries="
+            f"{self._options.retry.max_retries}, max_in_flight={self.max_in_flight})"
+        )
+
+
+def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
+    if value is None:
+        return C.DEFAULT_TIMEOUT
+    if isinstance(value, httpx.Timeout):
+        if None in (value.connect, value.read, value.write, value.pool):
+            raise ConfigurationError("every timeout needs a bound (connect, read, write, pool)")
+        return value
+    if value <= 0:
+        raise ConfigurationError("timeout must be positive")
+    return httpx.Timeout(value)
+
+
+def _with_retries(policy: RetryPolicy, max_retries: int) -> RetryPolicy:
+    if max_retries < 0:
+        raise ConfigurationError("max_retries must be 0 or more")
+    return dataclasses.replace(policy, max_retries=max_retries)
+
+
+def _check_base_url(url: str, *, injected: bool) -> None:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigurationError("base_url is not a valid URL") from exc
+    if parsed.scheme == "https":
+        return
+    if parsed.scheme == "http" and (injected or parsed.host in C.LOOPBACK_HOSTS):
+        return
+    raise ConfigurationError(
+        "base_url must be https:// (plain http only for loopback or an injected transport): "
+        "the API token must never cross a network in clear"
+    )
