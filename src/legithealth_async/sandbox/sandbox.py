@@ -1,0 +1,134 @@
+"""The public object: one in-memory Legit.Health, its clock, its faults and its inspection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import secrets
+from collections import deque
+from typing import Any
+
+import httpx
+
+from .app import RequestRecord, SandboxApp, build_app
+from .clock import SandboxClock
+from .faults import Faults
+from .spec import Contract, load_contract
+from .state import OutboxMessage, World
+from .transport import SandboxTransport
+from .validation import OperationValidator, compile_validators
+
+IN_PROCESS_HOST = "http://sandbox"
+REQUEST_LOG_SIZE = 100_000
+
+
+@functools.cache
+def _validators() -> dict[str, OperationValidator]:
+    return compile_validators(load_contract())
+
+
+class Sandbox:
+    """A faithful, stateful, in-memory fake of the Legit.Health integration API.
+
+    ``token`` is the ``X-API-TOKEN`` it accepts (random when not given); ``seed`` makes ids,
+    tokens and fault draws reproducible; ``start`` freezes the clock at that instant (else it
+    follows real time; ``frozen`` overrides either default). Use :attr:`app` with any ASGI
+    server, :meth:`transport` (or :meth:`client`) in-process, or :func:`serve` on loopback.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        seed: int | str | None = None,
+        start: dt.datetime | None = None,
+        *,
+        frozen: bool | None = None,
+    ) -> None:
+        self.token: str = token if token is not None else "sbx_" + secrets.token_urlsafe(18)
+        """The API token the sandbox accepts in ``X-API-TOKEN``."""
+        self.seed = seed
+        self.clock = SandboxClock(start, frozen=frozen)
+        """The sandbox's clock; move it with :meth:`advance`."""
+        self.contract: Contract = load_contract()
+        self.faults = Faults(self.contract.operations, seed)
+        """The fault plans: ``sandbox.faults.set("createPatient", error_rate=0.5)``."""
+        self._world = World(self.clock, seed)
+        self._log: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._inner = SandboxApp(
+            self.contract,
+            _validators(),
+            self._world,
+            self.faults,
+            self.clock,
+            self.token,
+            self._log,
+        )
+        self.app = build_app(self._inner, self.contract.base_path)
+        """The ASGI application (Starlette)."""
+
+    @property
+    def base_url(self) -> str:
+        """The base URL to give a client that uses :meth:`transport`."""
+        return IN_PROCESS_HOST + self.contract.base_path
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """A new in-process transport to this sandbox (drops and stalls surface as httpx errors)."""
+        return SandboxTransport(self.app)
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` on :meth:`transport`, with the base URL and the token set."""
+        headers = {"X-API-TOKEN": self.token, **kwargs.pop("headers", {})}
+        kwargs.setdefault("base_url", self.base_url)
+        return httpx.AsyncClient(transport=self.transport(), headers=headers, **kwargs)
+
+    def advance(
+        self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> int:
+        """Move the clock forward and create the encounters that fall due; returns how many."""
+        self.clock._advance(dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds))
+        return self._world.tick()
+
+    # -- inspection ------------------------------------------------------------------------
+
+    def patient(self, external_id: str) -> dict[str, Any] | None:
+        """The patient with this externalId, as getPatients would answer it; None if unknown."""
+        record = self._world.patients.get(external_id)
+        return record.to_wire() if record else None
+
+    def patients(self) -> dict[str, dict[str, Any]]:
+        """Every patient, by externalId."""
+        return {key: p.to_wire() for key, p in self._world.patients.items()}
+
+    def practitioner(self, external_id: str) -> dict[str, Any] | None:
+        """The practitioner with this externalId; None if unknown."""
+        record = self._world.practitioners.get(external_id)
+        return record.to_wire() if record else None
+
+    def create_effects(self, external_id: str, operation: str = "createPatient") -> int:
+        """How many ``operation`` requests for this externalId changed the state (0 or 1)."""
+        return self._world.create_effects[(operation, external_id)]
+
+    def create_attempts(self, external_id: str, operation: str = "createPatient") -> int:
+        """How many ``operation`` requests for this externalId reached the rules (409s too).
+
+        More than one means the client sent the create again, e.g. after a dropped answer.
+        """
+        return self._world.create_attempts[(operation, external_id)]
+
+    def episodes(self, condition_id: str) -> list[dict[str, Any]]:
+        """The condition's episodes of care, oldest first."""
+        return [e.to_wire() for e in self._world.episodes_by_condition.get(condition_id, ())]
+
+    def encounters(self, episode_id: str) -> list[dict[str, Any]]:
+        """The episode's encounters, oldest first."""
+        return [e.to_wire() for e in self._world.encounters_by_episode.get(episode_id, ())]
+
+    @property
+    def outbox(self) -> list[OutboxMessage]:
+        """Every verification and login-link message the sandbox 'sent', oldest first."""
+        return list(self._world.outbox)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """The request log, oldest first (the last 100,000 requests)."""
+        return list(self._log)
