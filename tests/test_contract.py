@@ -15,12 +15,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import legithealth_generated.models as gen_models
 import pytest
 import yaml
-from openapi_spec_validator import validate
-
-import legithealth_generated.models as gen_models
 from legithealth_generated.client import AuthenticatedClient
+from openapi_spec_validator import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi" / "legit-health.yaml"
@@ -174,7 +173,7 @@ async def test_generated_call_matches_the_contract(
 
     client = AuthenticatedClient(
         base_url=BASE_URL,
-        token="contract-token",  # noqa: S106 - a test value
+        token="contract-token",
         prefix="",
         auth_header_name="X-API-TOKEN",
         httpx_args={"transport": httpx.MockTransport(handler)},

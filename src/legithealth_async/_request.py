@@ -50,7 +50,7 @@ def _default_sleep(seconds: float) -> Awaitable[None]:
 class RequestOptions:
     """Per-client (or per ``with_options``) settings of the request path."""
 
-    timeout: httpx.Timeout = C.DEFAULT_TIMEOUT
+    timeout: httpx.Timeout = field(default_factory=lambda: C.DEFAULT_TIMEOUT)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], Awaitable[None]] = field(default=_default_sleep, repr=False)
 
@@ -173,6 +173,11 @@ class Requester:
             if status == 409 and maybe_made and on_conflict is not None:
                 return await on_conflict()
             if not is_retryable_status(status, safe) or not retries_left:
+                if status >= 500 and not safe and reconcile is not None:
+                    # Not retried, but the create may have happened: return it if it did.
+                    found = await self._reconcile(op, reconcile, f"HTTP {status}")
+                    if found is not None:
+                        return found
                 raise error
             if delay is not None and delay > policy.retry_after_cap:
                 raise error

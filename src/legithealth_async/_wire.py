@@ -79,6 +79,15 @@ def _opt_str(value: object) -> str | None:
     return _str(value)
 
 
+def _opt_time(value: object, kind: type[dt.date]) -> Any:
+    # The generated parser keeps an unparsable nullable date as the raw string: refuse it.
+    if value is None or isinstance(value, Unset):
+        return None
+    if not isinstance(value, kind):
+        raise TypeError("not a valid date or date-time")
+    return value
+
+
 def _list(value: object) -> list[Any]:
     if not isinstance(value, list):
         raise TypeError("expected a JSON array")
@@ -110,7 +119,6 @@ def _condition(g: gen.Condition) -> Condition:
 def parse_patient(data: Any) -> Patient:
     """A ``Patient`` from its JSON."""
     g = gen.Patient.from_dict(data)
-    birth = g.birth_date
     return Patient(
         id=_str(g.id),
         external_id=_str(g.external_id),
@@ -118,7 +126,7 @@ def parse_patient(data: Any) -> Patient:
         last_name=_opt_str(g.last_name),
         email=_opt_str(g.email),
         phone=_opt_str(g.phone),
-        birth_date=birth if isinstance(birth, dt.date) else None,
+        birth_date=_opt_time(g.birth_date, dt.date),
         gender=_opt_str(g.gender),
         language=_opt_str(g.language),
         conditions=tuple(_condition(c) for c in _list(g.conditions)),
@@ -133,13 +141,12 @@ def parse_patients(data: Any) -> list[Patient]:
 def parse_episode(data: Any) -> EpisodeOfCare:
     """An ``EpisodeOfCare`` from its JSON."""
     g = gen.EpisodeOfCare.from_dict(data)
-    finished = g.finished_at
     return EpisodeOfCare(
         id=_str(g.id),
         condition_id=_str(g.condition_id),
         status=_str(g.status),
         started_at=g.started_at,
-        finished_at=finished if isinstance(finished, dt.datetime) else None,
+        finished_at=_opt_time(g.finished_at, dt.datetime),
         external_id=_opt_str(g.external_id),
     )
 

@@ -11,6 +11,7 @@ from typing import Self
 import httpx
 
 from . import _constants as C
+from ._logs import redact_httpx_logs_for
 from ._request import Requester, RequestOptions
 from ._retry import RetryPolicy
 from .errors import ConfigurationError
@@ -85,6 +86,7 @@ class LegitHealth:
         else:
             http = http_client
             http.base_url = httpx.URL(url)
+        redact_httpx_logs_for(http.base_url)
         requester = Requester(
             http=http, owns_http=http_client is None, token=token, max_in_flight=max_in_flight
         )

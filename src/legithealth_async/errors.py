@@ -109,7 +109,10 @@ class UnexpectedResponseError(LegitHealthError):
 class APIStatusError(LegitHealthError):
     """The server answered with an error status and (usually) the documented error body.
 
-    ``message`` is the server's message with every value the request carried redacted.
+    ``str()`` names the operation, status, ``error_code`` and request id only. ``message`` is
+    the server's own text, with every value the request carried, emails and phone numbers
+    redacted; a server may still echo personal data the client cannot recognise, so it is kept
+    out of ``str()`` and ``repr()``: read it, do not log it.
     """
 
     def __init__(
@@ -132,8 +135,6 @@ class APIStatusError(LegitHealthError):
         if error_code:
             parts.append(error_code)
         text = " ".join(parts)
-        if message:
-            text += f": {message}"
         if request_id:
             text += f" (request id {request_id})"
         super().__init__(text)

@@ -1,0 +1,170 @@
+"""get_many / auth tokens over any number of ids; login links; cancellation mid-retry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import anyio
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from legithealth_async import LegitHealth, login_link
+from legithealth_async.pagination import chunk_ids
+
+from .conftest import BASE, TOKEN, error_json, patient_json
+
+
+def _serve_known(httpx_mock: HTTPXMock, asked: list[list[str]]) -> None:
+    """Answer getPatients like the server: unknown ids (``u…``) absent, order shuffled."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        ids = [v for k, v in parse_qsl(urlsplit(str(request.url)).query) if k == "externalIds[]"]
+        asked.append(ids)
+        if len(ids) > 100:
+            return httpx.Response(400, json=error_json("VALIDATION_ERROR"))
+        return httpx.Response(200, json=[patient_json(i) for i in reversed(ids) if i[0] != "u"])
+
+    httpx_mock.add_callback(answer, url=re.compile(r".*/patients\?.*"), is_reusable=True)
+
+
+@pytest.mark.parametrize("n", [1, 100, 101, 10_000])
+@pytest.mark.httpx_mock(assert_all_responses_were_requested=False)
+async def test_get_many_in_order_with_duplicates_and_unknowns(
+    lh: LegitHealth, httpx_mock: HTTPXMock, n: int
+) -> None:
+    ids = [f"p{i}" if i % 7 else f"u{i}" for i in range(n)]
+    asked_for = ids + ids[: n // 3]  # duplicates
+    asked: list[list[str]] = []
+    _serve_known(httpx_mock, asked)
+    result = await lh.patients.get_many(asked_for)
+    assert [p.external_id for p in result.found] == [i for i in ids if i[0] == "p"]
+    assert result.missing == [i for i in ids if i[0] == "u"]
+    assert all(1 <= len(chunk) <= 100 for chunk in asked)
+    assert sorted(i for chunk in asked for i in chunk) == sorted(ids)  # each id asked once
+    assert len(asked) == -(-n // 100)
+
+
+async def test_get_many_of_nothing_sends_nothing(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
+    result = await lh.patients.get_many([])
+    assert result.found == [] and result.missing == []
+    assert httpx_mock.get_requests() == []
+
+
+def test_chunks_keep_the_url_short_for_long_ids() -> None:
+    ids = [("ñ/" * 100) + str(i) for i in range(300)]
+    chunks = chunk_ids(ids)
+    assert [i for c in chunks for i in c] == ids
+    for chunk in chunks:
+        query = httpx.QueryParams({"externalIds[]": chunk})
+        assert len(str(query)) <= 6000
+
+
+async def test_get_many_runs_chunks_concurrently_within_the_limit(httpx_mock: HTTPXMock) -> None:
+    in_flight = 0
+    peak = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return httpx.Response(200, json=[])
+
+    httpx_mock.add_callback(answer, is_reusable=True)
+    async with LegitHealth(TOKEN, base_url=BASE, max_in_flight=4) as lh:
+        result = await lh.patients.get_many([f"p{i}" for i in range(2000)])
+    assert len(result.missing) == 2000
+    assert peak == 4
+
+
+async def test_one_failed_chunk_raises_its_typed_error_not_a_group(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "p150" in str(request.url):
+            return httpx.Response(401, json=error_json("UNAUTHORIZED"))
+        return httpx.Response(200, json=[])
+
+    httpx_mock.add_callback(answer, is_reusable=True)
+    from legithealth_async import AuthenticationError
+
+    with pytest.raises(AuthenticationError):
+        await lh.patients.get_many([f"p{i}" for i in range(300)])
+
+
+@pytest.mark.httpx_mock(assert_all_responses_were_requested=False)
+async def test_auth_tokens_chunked_in_order_with_missing(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    bodies: list[dict[str, object]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        ids = body["externalIds"]
+        return httpx.Response(
+            200,
+            json=[
+                {"externalId": i, "token": f"t&={i}#", "refresh_token": f"r {i}"}
+                for i in ids
+                if i[0] != "u"
+            ],
+        )
+
+    httpx_mock.add_callback(answer, url=f"{BASE}/patients/auth-tokens", is_reusable=True)
+    ids = [f"p{i}" if i % 5 else f"u{i}" for i in range(250)]
+    tokens = await lh.patients.auth_tokens(ids)
+    assert [t.external_id for t in tokens.found] == [i for i in ids if i[0] == "p"]
+    assert tokens.missing == [i for i in ids if i[0] == "u"]
+    assert [len(b["externalIds"]) for b in bodies] == [100, 100, 50]  # type: ignore[arg-type]
+    links = await lh.patients.login_links(["p1"])
+    query = parse_qsl(urlsplit(links["p1"]).query)
+    assert query == [("token", "t&=p1#"), ("refresh_token", "r p1")]
+
+
+def test_login_link_cannot_be_injected() -> None:
+    link = login_link("a&refresh_token=evil#frag", "b=c&d")
+    assert link.startswith("https://app.legit.health/u/home?token=")
+    assert "#" not in link
+    parts = urlsplit(link)
+    assert parse_qsl(parts.query) == [
+        ("token", "a&refresh_token=evil#frag"),
+        ("refresh_token", "b=c&d"),
+    ]
+
+
+async def test_cancellation_mid_retry_leaves_nothing_pending(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(status_code=503, json=error_json("X"))
+    async with LegitHealth(TOKEN, base_url=BASE) as lh:  # real sleeps: 0.375 s to 0.5 s
+        before = {t for t in asyncio.all_tasks()}
+        with anyio.move_on_after(0.1) as scope:
+            await lh.patients.get("p1")
+        assert scope.cancelled_caught
+        await asyncio.sleep(0.6)  # past the backoff: a leftover retry would have fired
+        assert len(httpx_mock.get_requests()) == 1
+        assert {t for t in asyncio.all_tasks()} <= before
+        assert lh._requester._limiter.borrowed_tokens == 0
+        # The client still works after a cancelled call.
+        httpx_mock.add_response(json=[])
+        assert await lh.patients.get("p2") is None
+
+
+async def test_cancellation_during_a_slow_response_releases_the_slot(
+    httpx_mock: HTTPXMock,
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(10)
+        return httpx.Response(200, json=[])
+
+    httpx_mock.add_callback(slow)
+    async with LegitHealth(TOKEN, base_url=BASE, max_in_flight=1) as lh:
+        with anyio.move_on_after(0.05):
+            await lh.patients.get("p1")
+        assert lh._requester._limiter.borrowed_tokens == 0
+        httpx_mock.add_response(json=[])
+        assert await lh.patients.get("p1") is None

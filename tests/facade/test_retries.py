@@ -1,0 +1,217 @@
+"""Each retry rule of the request path, Retry-After in both forms and over the cap."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from legithealth_async import (
+    APIConnectionError,
+    APITimeoutError,
+    InternalServerError,
+    LegitHealth,
+    RateLimitError,
+    RetryPolicy,
+)
+
+from .conftest import BASE, TOKEN, Sleeps, error_json, patient_json
+
+GET_URL = f"{BASE}/patients?externalIds%5B%5D=p1"
+
+
+def _posts(httpx_mock: HTTPXMock) -> int:
+    return sum(1 for r in httpx_mock.get_requests() if r.method == "POST")
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+async def test_read_is_retried_on_retryable_status(
+    lh: LegitHealth, httpx_mock: HTTPXMock, sleeps: Sleeps, status: int
+) -> None:
+    httpx_mock.add_response(url=GET_URL, status_code=status, json=error_json("X"))
+    httpx_mock.add_response(url=GET_URL, json=[patient_json("p1")])
+    patient = await lh.patients.get("p1")
+    assert patient is not None and patient.id == "lh-p1"
+    assert len(httpx_mock.get_requests()) == 2
+    assert sleeps == [0.5]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("slow"),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("dropped"),
+        httpx.ReadError("reset"),
+    ],
+)
+async def test_read_is_retried_on_transport_errors(
+    lh: LegitHealth, httpx_mock: HTTPXMock, exc: Exception
+) -> None:
+    httpx_mock.add_exception(exc, url=GET_URL)
+    httpx_mock.add_response(url=GET_URL, json=[patient_json("p1")])
+    assert await lh.patients.get("p1") is not None
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+async def test_client_errors_are_not_retried(
+    lh: LegitHealth, httpx_mock: HTTPXMock, sleeps: Sleeps, status: int
+) -> None:
+    httpx_mock.add_response(url=GET_URL, status_code=status, json=error_json("X"))
+    with pytest.raises(Exception) as info:
+        await lh.patients.get("p1")
+    assert getattr(info.value, "status_code", None) == status
+    assert len(httpx_mock.get_requests()) == 1
+    assert sleeps == []
+
+
+async def test_backoff_is_exponential_capped_and_gives_up(
+    lh: LegitHealth, httpx_mock: HTTPXMock, sleeps: Sleeps
+) -> None:
+    lh = lh.with_options(max_retries=6)
+    for _ in range(7):
+        httpx_mock.add_response(url=GET_URL, status_code=502, json=error_json("BAD_GATEWAY"))
+    with pytest.raises(InternalServerError) as info:
+        await lh.patients.get("p1")
+    assert info.value.status_code == 502
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert len(httpx_mock.get_requests()) == 7
+
+
+async def test_jitter_scales_backoff_down_by_at_most_a_quarter(
+    httpx_mock: HTTPXMock, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_response(url=GET_URL, status_code=503, json=error_json("X"))
+    httpx_mock.add_response(url=GET_URL, json=[])
+    policy = RetryPolicy(random=lambda: 0.999999)
+    async with LegitHealth(TOKEN, base_url=BASE, retry_policy=policy, sleep=sleeps) as lh:
+        await lh.patients.get("p1")
+    assert sleeps == [pytest.approx(0.375, rel=1e-4)]
+
+
+async def test_connect_errors_exhaust_retries_into_a_typed_error(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    lh = lh.with_options(max_retries=2)
+    for _ in range(3):
+        httpx_mock.add_exception(httpx.ConnectError("refused"), url=GET_URL)
+    with pytest.raises(APIConnectionError) as info:
+        await lh.patients.get("p1")
+    assert not isinstance(info.value, APITimeoutError)
+    assert info.value.reason == "ConnectError"
+
+
+async def test_read_timeouts_exhaust_into_timeout_error(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    lh = lh.with_options(max_retries=1)
+    for _ in range(2):
+        httpx_mock.add_exception(httpx.ReadTimeout("slow"), url=GET_URL)
+    with pytest.raises(APITimeoutError):
+        await lh.patients.get("p1")
+
+
+async def test_retry_after_seconds_is_honoured(
+    lh: LegitHealth, httpx_mock: HTTPXMock, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_response(
+        url=GET_URL, status_code=429, headers={"Retry-After": "3"}, json=error_json("RATE")
+    )
+    httpx_mock.add_response(url=GET_URL, json=[])
+    await lh.patients.get("p1")
+    assert sleeps == [3.0]
+
+
+async def test_retry_after_ms_is_honoured(
+    lh: LegitHealth, httpx_mock: HTTPXMock, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_response(
+        url=GET_URL, status_code=503, headers={"retry-after-ms": "250"}, json=error_json("X")
+    )
+    httpx_mock.add_response(url=GET_URL, json=[])
+    await lh.patients.get("p1")
+    assert sleeps == [0.25]
+
+
+async def test_retry_after_http_date_is_honoured(httpx_mock: HTTPXMock, sleeps: Sleeps) -> None:
+    now = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.UTC)
+    when = email.utils.format_datetime(now + dt.timedelta(seconds=7), usegmt=True)
+    httpx_mock.add_response(
+        url=GET_URL, status_code=429, headers={"Retry-After": when}, json=error_json("RATE")
+    )
+    httpx_mock.add_response(url=GET_URL, json=[])
+    policy = RetryPolicy(random=lambda: 0.0, now=lambda: now)
+    async with LegitHealth(TOKEN, base_url=BASE, retry_policy=policy, sleep=sleeps) as lh:
+        await lh.patients.get("p1")
+    assert sleeps == [7.0]
+
+
+@pytest.mark.parametrize("value", ["soon", "-5", "nan", ""])
+async def test_garbage_or_negative_retry_after_falls_back_to_backoff(
+    lh: LegitHealth, httpx_mock: HTTPXMock, sleeps: Sleeps, value: str
+) -> None:
+    httpx_mock.add_response(
+        url=GET_URL, status_code=429, headers={"Retry-After": value}, json=error_json("RATE")
+    )
+    httpx_mock.add_response(url=GET_URL, json=[])
+    await lh.patients.get("p1")
+    assert sleeps == [0.5]
+
+
+async def test_retry_after_over_the_cap_raises_with_the_delay_without_sleeping(
+    lh: LegitHealth, httpx_mock: HTTPXMock, sleeps: Sleeps
+) -> None:
+    httpx_mock.add_response(
+        url=GET_URL, status_code=429, headers={"Retry-After": "86400"}, json=error_json("RATE")
+    )
+    with pytest.raises(RateLimitError) as info:
+        await lh.patients.get("p1")
+    assert info.value.retry_after == 86400.0
+    assert sleeps == []
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_429_exhausted_is_a_rate_limit_error(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
+    lh = lh.with_options(max_retries=1)
+    for _ in range(2):
+        httpx_mock.add_response(
+            url=GET_URL, status_code=429, headers={"Retry-After": "1"}, json=error_json("RATE")
+        )
+    with pytest.raises(RateLimitError) as info:
+        await lh.patients.get("p1")
+    assert info.value.retry_after == 1.0
+    assert info.value.error_code == "RATE"
+
+
+async def test_create_is_retried_on_429_and_connect_error_without_lookups(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    url = f"{BASE}/patients"
+    httpx_mock.add_response(url=url, method="POST", status_code=429, json=error_json("RATE"))
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url=url, method="POST")
+    httpx_mock.add_response(url=url, method="POST", status_code=201, json=patient_json("p1"))
+    patient = await lh.patients.create(external_id="p1", email="ada@example.org")
+    assert patient.id == "lh-p1"
+    assert [r.method for r in httpx_mock.get_requests()] == ["POST", "POST", "POST"]
+
+
+async def test_create_500_is_not_blindly_retried(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
+    """A 500 on a create is ambiguous: the client looks before it leaps."""
+    httpx_mock.add_response(
+        url=f"{BASE}/patients", method="POST", status_code=500, json=error_json("INTERNAL_ERROR")
+    )
+    httpx_mock.add_response(url=GET_URL, json=[patient_json("p1")])
+    patient = await lh.patients.create(external_id="p1", email="ada@example.org")
+    assert patient.external_id == "p1"
+    assert _posts(httpx_mock) == 1
+
+
+async def test_max_retries_zero_sends_once(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=GET_URL, status_code=503, json=error_json("X"))
+    with pytest.raises(InternalServerError):
+        await lh.with_options(max_retries=0).patients.get("p1")
+    assert len(httpx_mock.get_requests()) == 1
