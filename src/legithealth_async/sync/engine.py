@@ -1,0 +1,385 @@
+"""``sync_patients``: stream patient records into Legit.Health, creating or patching each one.
+
+The records are read a window at a time (bounded memory for any length). For each window: the
+journal is asked which records were synced before with the same content (skipped, no request);
+the others are looked up in batches of up to 100 external ids (getPatients); then each record is
+created, patched or left alone, ``concurrency`` at a time; the window's outcomes are committed to
+the journal and yielded, in input order; then the next window.
+
+Exactly-once effects rest on the client: a create whose answer was lost is reconciled by a
+lookup, and a 409 on its retry resolves to the existing patient. A create refused with 409 on
+its first attempt (another run made the patient) is looked up and patched like any other known
+patient. Every failure is the record's own; only an error that would fail every record (a wrong
+token, a closed client) stops the run.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING
+
+import anyio
+
+from ..errors import (
+    AuthenticationError,
+    ClientClosedError,
+    ConfigurationError,
+    LegitHealthError,
+    PatientAlreadyExistsError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from ..models import Patient
+from ..pagination import chunk_ids, run_all
+from .diff import condition_key, create_kwargs, plan_patch
+from .journal import Journal, JournalEntry
+from .outcomes import FailureReason, Outcome, SyncOutcome
+from .records import BadRecord, PatientRecord, RecordSource
+
+if TYPE_CHECKING:
+    from ..client import LegitHealth
+
+__all__ = ["DEFAULT_CONCURRENCY", "sync_patients"]
+
+#: Records processed at once by default.
+DEFAULT_CONCURRENCY = 16
+#: Errors that would fail every record: they stop the run instead.
+FATAL_ERRORS: tuple[type[LegitHealthError], ...] = (
+    AuthenticationError,
+    PermissionDeniedError,
+    ClientClosedError,
+    ConfigurationError,
+)
+_COMMIT_EVERY = 100
+
+ProgressCallback = Callable[[SyncOutcome], None]
+Records = Iterable[RecordSource] | AsyncIterable[RecordSource]
+
+
+def _reason(exc: BaseException) -> FailureReason:
+    """The class name and a message without personal data.
+
+    This library's errors never carry values; anything else is reported by its class only.
+    """
+    if isinstance(exc, LegitHealthError):
+        return FailureReason(error=type(exc).__name__, message=str(exc)[:500])
+    return FailureReason(error=type(exc).__name__, message="unexpected error (details withheld)")
+
+
+def _condition_ids(patient: Patient) -> dict[str, str]:
+    return {condition_key(c.pathology_code, c.body_site_code): c.id for c in patient.conditions}
+
+
+async def _windows(records: Records, size: int) -> AsyncIterator[list[RecordSource]]:
+    batch: list[RecordSource] = []
+    if isinstance(records, AsyncIterable):
+        async for item in records:
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    else:
+        for item in records:
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+class _Run:
+    """The state of one sync: the journal buffer, the ids seen, the settings."""
+
+    def __init__(
+        self,
+        client: LegitHealth,
+        journal: Journal | None,
+        *,
+        concurrency: int,
+        dry_run: bool,
+        force: bool,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.dry_run = dry_run
+        self.force = force
+        self.on_progress = on_progress
+        self.limiter = anyio.CapacityLimiter(concurrency)
+        self.seen: dict[str, int | None] = {}
+        self.pending: list[JournalEntry] = []
+        self.flush_lock = anyio.Lock()
+
+    # -- journal ---------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Commit the buffered journal entries."""
+        async with self.flush_lock:
+            entries, self.pending = self.pending, []
+            if entries and self.journal is not None:
+                await self.journal.awrite(entries)
+
+    async def _note(
+        self,
+        outcome: SyncOutcome,
+        record: PatientRecord | None,
+        condition_ids: dict[str, str] | None = None,
+    ) -> None:
+        if self.on_progress is not None:
+            self.on_progress(outcome)
+        if self.journal is None or self.dry_run or record is None or outcome.from_journal:
+            return
+        ok = not outcome.failed
+        self.pending.append(
+            JournalEntry(
+                external_id=record.external_id,
+                outcome=outcome.outcome.value,
+                content_hash=record.content_hash() if ok else None,
+                patient_id=outcome.patient_id,
+                condition_ids=condition_ids or {},
+                error=outcome.reason.error if outcome.reason else None,
+                line=record.line,
+            )
+        )
+        if len(self.pending) >= _COMMIT_EVERY:
+            await self.flush()
+
+    # -- one window ------------------------------------------------------------------------
+
+    async def window(self, items: list[RecordSource]) -> list[SyncOutcome]:
+        results: list[SyncOutcome | None] = [None] * len(items)
+        todo: list[tuple[int, PatientRecord]] = []
+        for index, item in enumerate(items):
+            early = self._admit(item)
+            if isinstance(early, SyncOutcome):
+                results[index] = early
+                await self._note(early, None)
+            else:
+                todo.append((index, early))
+
+        known = {}
+        if self.journal is not None and not self.force and todo:
+            known = await self.journal.aget_many([r.external_id for _, r in todo])
+        lookup: list[tuple[int, PatientRecord]] = []
+        for index, record in todo:
+            entry = known.get(record.external_id)
+            if (
+                entry is not None
+                and entry.succeeded
+                and entry.content_hash == record.content_hash()
+            ):
+                outcome = SyncOutcome(
+                    external_id=record.external_id,
+                    line=record.line,
+                    outcome=Outcome.UNCHANGED,
+                    patient_id=entry.patient_id,
+                    from_journal=True,
+                    dry_run=self.dry_run,
+                )
+                results[index] = outcome
+                await self._note(outcome, record)
+            else:
+                lookup.append((index, record))
+
+        found: dict[str, Patient | None] = {}
+        failed_lookup: dict[str, BaseException] = {}
+
+        async def fetch(chunk: list[str]) -> None:
+            async with self.limiter:
+                try:
+                    result = await self.client.patients.get_many(chunk)
+                except FATAL_ERRORS:
+                    raise
+                except Exception as exc:
+                    failed_lookup.update(dict.fromkeys(chunk, exc))
+                    return
+            found.update({p.external_id: p for p in result.found})
+            found.update(dict.fromkeys(result.missing))
+
+        ids = [r.external_id for _, r in lookup]
+        await run_all([functools.partial(fetch, chunk) for chunk in chunk_ids(ids)])
+
+        async def one(index: int, record: PatientRecord) -> None:
+            async with self.limiter:
+                error = failed_lookup.get(record.external_id)
+                if error is not None:
+                    outcome = self._failed(record, error)
+                    await self._note(outcome, record)
+                else:
+                    outcome = await self._sync_one(record, found.get(record.external_id))
+            results[index] = outcome
+
+        await run_all([functools.partial(one, i, r) for i, r in lookup])
+        await self.flush()
+        return [r for r in results if r is not None]
+
+    def _admit(self, item: RecordSource) -> SyncOutcome | PatientRecord:
+        """A failure for a bad row or a duplicate; else the validated record."""
+        if isinstance(item, BadRecord):
+            return SyncOutcome(
+                external_id=item.external_id,
+                line=item.line,
+                outcome=Outcome.FAILED,
+                reason=FailureReason(error=item.error, message=item.message),
+                dry_run=self.dry_run,
+            )
+        if not isinstance(item, PatientRecord):
+            return SyncOutcome(
+                external_id=None,
+                line=None,
+                outcome=Outcome.FAILED,
+                reason=FailureReason(error="TypeError", message="not a PatientRecord"),
+                dry_run=self.dry_run,
+            )
+        try:
+            record = item.validated()
+        except ValidationError as exc:
+            ext = item.external_id if isinstance(item.external_id, str) else None
+            return SyncOutcome(
+                external_id=ext,
+                line=item.line,
+                outcome=Outcome.FAILED,
+                reason=_reason(exc),
+                dry_run=self.dry_run,
+            )
+        if record.external_id in self.seen:
+            first = self.seen[record.external_id]
+            where = f" on line {first}" if first is not None else ""
+            return SyncOutcome(
+                external_id=record.external_id,
+                line=record.line,
+                outcome=Outcome.FAILED,
+                reason=FailureReason(
+                    error="DuplicateRecord",
+                    message=f"externalId: already given{where}; only the first one is synced",
+                ),
+                dry_run=self.dry_run,
+            )
+        self.seen[record.external_id] = record.line
+        return record
+
+    def _failed(self, record: PatientRecord, exc: BaseException) -> SyncOutcome:
+        return SyncOutcome(
+            external_id=record.external_id,
+            line=record.line,
+            outcome=Outcome.FAILED,
+            reason=_reason(exc),
+            dry_run=self.dry_run,
+        )
+
+    async def _sync_one(self, record: PatientRecord, patient: Patient | None) -> SyncOutcome:
+        patients = self.client.patients
+        created = False
+        changes: tuple[str, ...] = ()
+        try:
+            if patient is None:
+                kwargs, changes = create_kwargs(record)
+                if self.dry_run:
+                    outcome = SyncOutcome(
+                        external_id=record.external_id,
+                        line=record.line,
+                        outcome=Outcome.CREATED,
+                        changes=changes,
+                        dry_run=True,
+                    )
+                    await self._note(outcome, record)
+                    return outcome
+                try:
+                    patient = await patients.create(**kwargs)
+                    created = True
+                except PatientAlreadyExistsError:
+                    # Made by an earlier (killed) run or another writer: treat as known.
+                    patient = await patients.get(record.external_id)
+                    if patient is None:
+                        raise
+            if not created:
+                plan = plan_patch(record, patient)
+                changes = plan.changes
+                if plan and not self.dry_run:
+                    patient = await patients.patch(record.external_id, **plan.kwargs())
+                kind = Outcome.UPDATED if plan else Outcome.UNCHANGED
+            else:
+                kind = Outcome.CREATED
+        except FATAL_ERRORS:
+            raise
+        except Exception as exc:
+            outcome = SyncOutcome(
+                external_id=record.external_id,
+                line=record.line,
+                outcome=Outcome.FAILED,
+                reason=_reason(exc),
+                patient_id=patient.id if patient is not None else None,
+                dry_run=self.dry_run,
+            )
+            await self._note(outcome, record)
+            return outcome
+        outcome = SyncOutcome(
+            external_id=record.external_id,
+            line=record.line,
+            outcome=kind,
+            patient_id=patient.id,
+            changes=changes,
+            dry_run=self.dry_run,
+        )
+        await self._note(outcome, record, condition_ids=_condition_ids(patient))
+        return outcome
+
+
+async def sync_patients(
+    client: LegitHealth,
+    records: Records,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    journal: Journal | str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    on_progress: ProgressCallback | None = None,
+    window: int | None = None,
+    force: bool = False,
+) -> AsyncIterator[SyncOutcome]:
+    """Upsert every record into Legit.Health; yield one :class:`SyncOutcome` per record.
+
+    ``records`` is any (async) iterable of :class:`PatientRecord` (or :class:`BadRecord` rows
+    from a reader, reported as failures), of any length: it is read ``window`` records at a time
+    (default ``max(8 * concurrency, 256)``), and outcomes come in input order, window by window.
+    A record is created when Legit.Health does not know its external id, patched with only what
+    differs, or left unchanged; a failed record never stops the others (only a wrong token or a
+    closed client stops the run, by raising). A later record with an external id seen before
+    fails as ``DuplicateRecord``.
+
+    ``journal`` (a :class:`Journal` or a path) makes the run resumable: records synced before
+    with the same content are skipped without a request (``from_journal=True``); ``force=True``
+    looks every record up anyway. ``dry_run`` sends no write (lookups still happen) and writes
+    no journal. ``on_progress`` is called with each outcome as it happens (on the event loop;
+    keep it quick). Use it as ``async with contextlib.aclosing(sync_patients(...)) as outcomes``
+    when you may stop early.
+    """
+    if concurrency < 1:
+        raise ConfigurationError("concurrency must be at least 1")
+    size = window if window is not None else max(8 * concurrency, 256)
+    if size < 1:
+        raise ConfigurationError("window must be at least 1")
+    owned = None
+    if isinstance(journal, str | os.PathLike):
+        owned = journal = await Journal.aopen(journal, base_url=client.base_url)
+    elif journal is not None:
+        await journal.abind(client.base_url)
+    run = _Run(
+        client,
+        journal,
+        concurrency=concurrency,
+        dry_run=dry_run,
+        force=force,
+        on_progress=on_progress,
+    )
+    try:
+        async for items in _windows(records, size):
+            for outcome in await run.window(items):
+                yield outcome
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run.flush()
+            if owned is not None:
+                await owned.aclose()

@@ -1,0 +1,485 @@
+"""Patient records as the HRM exports them, and the JSONL / CSV readers that yield them.
+
+A reader never drops a row: each row becomes either a :class:`PatientRecord` or a
+:class:`BadRecord` (with its line number and a reason that names the field, never the value).
+
+JSONL (full fidelity), one object a line::
+
+    {"externalId": "a449666c710c", "firstName": "Ada", "lastName": "Lovelace",
+     "email": "ada@example.org", "phone": "+34600111222", "birthDate": "1985-12-10",
+     "gender": "female", "language": "es",
+     "conditions": [{"pathologyCode": "EA90", "bodySiteCode": "armLeft"},
+                    {"pathologyCode": "ED80", "bodySiteCode": "headFront", "isTracked": true,
+                     "frequency": {"every": 2, "unit": "week"}}]}
+
+CSV: a header row, then one patient a row. Columns (only ``externalId`` is required; an empty
+cell means "not given"): ``externalId, firstName, lastName, email, phone, birthDate (YYYY-MM-DD),
+gender, language, conditions``. ``conditions`` holds the conditions separated by ``;``, each
+``PATHOLOGY@BODYSITE`` optionally followed by ``:tracked`` (with an optional ``:<n><d|w|m>``
+frequency: every n days, weeks or months) or ``:untracked``::
+
+    externalId,firstName,email,conditions
+    a449666c710c,Ada,ada@example.org,EA90@armLeft;ED80@headFront:tracked:2w
+
+A condition without ``isTracked`` (JSONL) or without ``:tracked`` (CSV) is an untracked one: the
+HRM is the source of truth, so syncing it pauses a condition tracked on Legit.Health.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from .. import _validation as check
+from ..errors import ValidationError
+from ..models import ConditionInput, Frequency
+
+__all__ = [
+    "CSV_COLUMNS",
+    "BadRecord",
+    "PatientRecord",
+    "RecordSource",
+    "aiter_records",
+    "condition_from_text",
+    "condition_to_text",
+    "iter_records",
+    "parse_record",
+]
+
+#: The CSV columns, in the documented order (only ``externalId`` is required).
+CSV_COLUMNS = (
+    "externalId",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
+    "birthDate",
+    "gender",
+    "language",
+    "conditions",
+)
+_UNITS = {"d": "day", "w": "week", "m": "month"}
+_UNIT_LETTERS = {v: k for k, v in _UNITS.items()}
+_FREQ_RE = re.compile(r"^([1-9][0-9]{0,3})([dwm])$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_JSON_FIELDS = {
+    "externalId",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
+    "birthDate",
+    "gender",
+    "language",
+    "conditions",
+}
+_CONDITION_FIELDS = {"pathologyCode", "bodySiteCode", "isTracked", "frequency"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PatientRecord:
+    """One patient as the HRM knows it: what Legit.Health should hold after the sync.
+
+    ``None`` fields are "not given": never sent, never compared. ``conditions`` lists the
+    conditions the patient must have (others on Legit.Health are left alone); an untracked
+    condition has ``is_tracked=False``. ``line`` is where the record came from, when known.
+    Personal fields are hidden from ``repr``.
+    """
+
+    external_id: str = field(repr=False)
+    first_name: str | None = field(default=None, repr=False)
+    last_name: str | None = field(default=None, repr=False)
+    email: str | None = field(default=None, repr=False)
+    phone: str | None = field(default=None, repr=False)
+    birth_date: dt.date | None = field(default=None, repr=False)
+    gender: str | None = None
+    language: str | None = None
+    conditions: tuple[ConditionInput, ...] = ()
+    line: int | None = None
+
+    def validated(self) -> PatientRecord:
+        """This record with every field checked and conditions normalised.
+
+        Raises :class:`~legithealth_async.errors.ValidationError` (naming the field, not the
+        value). Normalised: ``is_tracked`` is a bool, units are plain strings.
+        """
+        check.external_id(self.external_id, "externalId")
+        check.name(self.first_name, "firstName")
+        check.name(self.last_name, "lastName")
+        check.email(self.email)
+        check.phone(self.phone)
+        check.birth_date(self.birth_date)
+        check.gender(self.gender)
+        check.language(self.language)
+        conditions = tuple(
+            ConditionInput(
+                pathology_code=str(c.pathology_code),
+                body_site_code=str(c.body_site_code),
+                is_tracked=bool(c.is_tracked),
+                frequency=(
+                    None
+                    if c.frequency is None
+                    else Frequency(every=c.frequency.every, unit=_unit_str(c.frequency.unit))
+                ),
+            )
+            for c in (check.conditions(list(self.conditions)) or [])
+        )
+        return PatientRecord(
+            external_id=self.external_id,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            phone=self.phone,
+            birth_date=self.birth_date,
+            gender=self.gender,
+            language=self.language,
+            conditions=conditions,
+            line=self.line,
+        )
+
+    def canonical(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict in a canonical form (conditions sorted, no line)."""
+        out: dict[str, Any] = {"externalId": self.external_id}
+        for key, value in (
+            ("firstName", self.first_name),
+            ("lastName", self.last_name),
+            ("email", self.email),
+            ("phone", self.phone),
+            ("birthDate", self.birth_date.isoformat() if self.birth_date else None),
+            ("gender", None if self.gender is None else str(self.gender)),
+            ("language", self.language),
+        ):
+            if value is not None:
+                out[key] = value
+        conditions = []
+        for c in self.conditions:
+            item: dict[str, Any] = {
+                "pathologyCode": str(c.pathology_code),
+                "bodySiteCode": str(c.body_site_code),
+                "isTracked": bool(c.is_tracked),
+            }
+            if c.frequency is not None:
+                item["frequency"] = {
+                    "every": c.frequency.every,
+                    "unit": _unit_str(c.frequency.unit),
+                }
+            conditions.append(item)
+        conditions.sort(key=lambda i: (i["pathologyCode"], i["bodySiteCode"]))
+        if conditions:
+            out["conditions"] = conditions
+        return out
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON: equal hashes mean nothing to send changed."""
+        text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BadRecord:
+    """A row that could not be made into a record: reported as a failure, never dropped.
+
+    ``external_id`` is set when the row had a readable one. ``error`` is the kind of problem
+    (``ValidationError``, ``MalformedRow``, ``InvalidEncoding``, ``DuplicateRecord``) and
+    ``message`` says which field and what is wrong, never the value.
+    """
+
+    line: int | None
+    external_id: str | None = field(default=None, repr=False)
+    error: str
+    message: str
+
+
+RecordSource = PatientRecord | BadRecord
+"""What a reader yields for each row."""
+
+
+def _unit_str(unit: object) -> str:
+    value = getattr(unit, "value", unit)
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- conditions
+
+
+def condition_from_text(text: str, where: str = "conditions") -> ConditionInput:
+    """``EA90@armLeft``, ``ED80@headFront:tracked:2w`` or ``EA90@armLeft:untracked``."""
+    parts = [p.strip() for p in text.strip().split(":")]
+    pathology, sep, body_site = parts[0].partition("@")
+    if not sep or not pathology or not body_site:
+        raise ValidationError(where, "a condition is PATHOLOGY@BODYSITE[:tracked[:2w]]")
+    tracked = False
+    frequency = None
+    if len(parts) > 1:
+        if parts[1] == "tracked":
+            tracked = True
+        elif parts[1] != "untracked":
+            raise ValidationError(where, "the status after ':' is 'tracked' or 'untracked'")
+    if len(parts) > 2:
+        match = _FREQ_RE.match(parts[2])
+        if not tracked or match is None or len(parts) > 3:
+            raise ValidationError(
+                where, "a frequency (e.g. ':2w', ':1m', ':10d') follows ':tracked' only"
+            )
+        frequency = Frequency(every=int(match.group(1)), unit=_UNITS[match.group(2)])
+    return ConditionInput(
+        pathology_code=pathology, body_site_code=body_site, is_tracked=tracked, frequency=frequency
+    )
+
+
+def condition_to_text(condition: ConditionInput) -> str:
+    """The CSV form of a condition (the inverse of :func:`condition_from_text`)."""
+    text = f"{condition.pathology_code}@{condition.body_site_code}"
+    if condition.is_tracked:
+        text += ":tracked"
+        if condition.frequency is not None:
+            unit = _UNIT_LETTERS.get(_unit_str(condition.frequency.unit), "?")
+            text += f":{condition.frequency.every}{unit}"
+    return text
+
+
+def _conditions_from_cell(cell: str) -> tuple[ConditionInput, ...]:
+    items = [item for item in cell.split(";") if item.strip()]
+    return tuple(condition_from_text(item, f"conditions[{i}]") for i, item in enumerate(items))
+
+
+def _condition_from_json(value: object, where: str) -> ConditionInput:
+    if not isinstance(value, dict):
+        raise ValidationError(where, "must be an object")
+    unknown = set(value) - _CONDITION_FIELDS
+    if unknown:
+        raise ValidationError(f"{where}.{sorted(unknown)[0]}", "unknown field")
+    pathology = value.get("pathologyCode")
+    body_site = value.get("bodySiteCode")
+    if not isinstance(pathology, str) or not pathology:
+        raise ValidationError(f"{where}.pathologyCode", "required (a string)")
+    if not isinstance(body_site, str) or not body_site:
+        raise ValidationError(f"{where}.bodySiteCode", "required (a string)")
+    tracked = value.get("isTracked", False)
+    if not isinstance(tracked, bool):
+        raise ValidationError(f"{where}.isTracked", "must be true or false")
+    frequency = None
+    raw_freq = value.get("frequency")
+    if raw_freq is not None:
+        if not isinstance(raw_freq, dict) or set(raw_freq) != {"every", "unit"}:
+            raise ValidationError(f"{where}.frequency", "must be {every, unit}")
+        every, unit = raw_freq["every"], raw_freq["unit"]
+        if isinstance(every, bool) or not isinstance(every, int) or not isinstance(unit, str):
+            raise ValidationError(f"{where}.frequency", "every is an integer, unit a string")
+        frequency = Frequency(every=every, unit=unit)
+    return ConditionInput(
+        pathology_code=pathology, body_site_code=body_site, is_tracked=tracked, frequency=frequency
+    )
+
+
+# --------------------------------------------------------------------------------- records
+
+
+def _opt_str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(key, "must be a string")
+    return value
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    if not _DATE_RE.match(value):
+        raise ValidationError("birthDate", "must be a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("birthDate", "must be a date YYYY-MM-DD") from None
+
+
+def parse_record(data: dict[str, Any], line: int | None = None) -> PatientRecord:
+    """A validated :class:`PatientRecord` from a JSONL object (or a CSV row's cells).
+
+    ``conditions`` is a list of JSON objects or, from CSV, one string in the column format.
+    Raises :class:`~legithealth_async.errors.ValidationError`.
+    """
+    unknown = set(data) - _JSON_FIELDS
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "unknown field")
+    external_id = data.get("externalId")
+    if external_id is None or external_id == "":
+        raise ValidationError("externalId", "missing")
+    if not isinstance(external_id, str):
+        raise ValidationError("externalId", "must be a string")
+    raw_conditions = data.get("conditions")
+    conditions: tuple[ConditionInput, ...]
+    if raw_conditions is None:
+        conditions = ()
+    elif isinstance(raw_conditions, str):
+        conditions = _conditions_from_cell(raw_conditions)
+    elif isinstance(raw_conditions, list):
+        conditions = tuple(
+            _condition_from_json(c, f"conditions[{i}]") for i, c in enumerate(raw_conditions)
+        )
+    else:
+        raise ValidationError("conditions", "must be a list")
+    record = PatientRecord(
+        external_id=external_id,
+        first_name=_opt_str(data, "firstName"),
+        last_name=_opt_str(data, "lastName"),
+        email=_opt_str(data, "email"),
+        phone=_opt_str(data, "phone"),
+        birth_date=_date(_opt_str(data, "birthDate")),
+        gender=_opt_str(data, "gender"),
+        language=_opt_str(data, "language"),
+        conditions=conditions,
+        line=line,
+    )
+    return record.validated()
+
+
+def _bad(line: int, error: str, message: str, external_id: object = None) -> BadRecord:
+    ext = external_id if isinstance(external_id, str) and external_id else None
+    return BadRecord(line=line, external_id=ext, error=error, message=message)
+
+
+def _from_data(data: dict[str, Any], line: int) -> RecordSource:
+    try:
+        return parse_record(data, line)
+    except ValidationError as exc:
+        return _bad(line, "ValidationError", str(exc), data.get("externalId"))
+
+
+def _iter_jsonl(stream: io.BufferedReader) -> Iterator[RecordSource]:
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield _bad(number, "InvalidEncoding", "the line is not valid UTF-8")
+            continue
+        if not text.strip():
+            continue  # blank lines (e.g. a trailing newline) are not rows
+        try:
+            data = json.loads(text)
+        except ValueError:
+            yield _bad(number, "MalformedRow", "the line is not valid JSON")
+            continue
+        if not isinstance(data, dict):
+            yield _bad(number, "MalformedRow", "the line is not a JSON object")
+            continue
+        yield _from_data(data, number)
+
+
+def _has_surrogates(values: list[str]) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for value in values for ch in value)
+
+
+def _iter_csv(stream: io.BufferedReader) -> Iterator[RecordSource]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text, strict=True)
+    last_line = 0
+    header: list[str] | None = None
+    while True:
+        start = last_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            last_line = reader.line_num
+            if header is None:
+                raise ValueError("the CSV header row is malformed") from None
+            yield _bad(start, "MalformedRow", "the row is not valid CSV (quoting)")
+            continue
+        last_line = reader.line_num
+        if header is None:
+            header = [h.strip() for h in row]
+            if _has_surrogates(header):
+                raise ValueError("the CSV header row is not valid UTF-8")
+            unknown = [h for h in header if h not in CSV_COLUMNS]
+            if unknown or "externalId" not in header or len(set(header)) != len(header):
+                raise ValueError(
+                    "the CSV header must name distinct columns among "
+                    f"{', '.join(CSV_COLUMNS)} (externalId required)"
+                )
+            continue
+        if not row or all(not cell.strip() for cell in row):
+            continue  # blank lines are not rows
+        if _has_surrogates(row):
+            yield _bad(start, "InvalidEncoding", "the row is not valid UTF-8")
+            continue
+        if len(row) != len(header):
+            ext = row[header.index("externalId")] if len(row) > header.index("externalId") else None
+            yield _bad(
+                start,
+                "MalformedRow",
+                f"expected {len(header)} columns, found {len(row)}",
+                ext.strip() if ext else None,
+            )
+            continue
+        cells = {h: cell.strip() for h, cell in zip(header, row, strict=True)}
+        yield _from_data({k: v for k, v in cells.items() if v != ""}, start)
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        if fmt not in ("jsonl", "csv"):
+            raise ValueError("format must be 'jsonl' or 'csv'")
+        return fmt
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    raise ValueError("cannot tell the format from the file name: use .jsonl or .csv")
+
+
+def iter_records(path: str | os.PathLike[str], fmt: str | None = None) -> Iterator[RecordSource]:
+    """Read a ``.jsonl`` or ``.csv`` file lazily: a record or a :class:`BadRecord` per row.
+
+    Blocking (file I/O): in async code use :func:`aiter_records`. Raises ``ValueError`` for a
+    problem with the whole file (unknown format, bad CSV header).
+    """
+    p = Path(path)
+    kind = _format(p, fmt)
+    with p.open("rb") as stream:
+        if kind == "jsonl":
+            yield from _iter_jsonl(stream)
+        else:
+            yield from _iter_csv(stream)
+
+
+async def aiter_records(
+    path: str | os.PathLike[str], fmt: str | None = None, *, chunk: int = 500
+) -> AsyncIterator[RecordSource]:
+    """:func:`iter_records` with the file read in a worker thread, ``chunk`` rows at a time."""
+    iterator = iter_records(path, fmt)
+
+    def take() -> list[RecordSource]:
+        out: list[RecordSource] = []
+        for item in iterator:
+            out.append(item)
+            if len(out) >= chunk:
+                break
+        return out
+
+    try:
+        while True:
+            batch = await anyio.to_thread.run_sync(take)
+            if not batch:
+                return
+            for item in batch:
+                yield item
+    finally:
+        iterator.close()  # type: ignore[attr-defined]
