@@ -119,7 +119,7 @@ class Requester:
         spec = op.build(*args, **kwargs)
         request = self._http.build_request(
             spec["method"],
-            spec["url"],
+            _keep_dot_segments(spec["url"]),
             params=spec.get("params"),
             json=spec.get("json"),
             headers={C.API_TOKEN_HEADER: self._token},
@@ -207,6 +207,19 @@ class Requester:
             finally:
                 await response.aclose()
         return response, body
+
+
+def _keep_dot_segments(url: str) -> str:
+    """Percent-encode a path segment that is only dots (an external id of ``.`` or ``..``).
+
+    The generated code quotes path parameters, but a dot is unreserved, so ``/patients/..``
+    would be resolved away by URL normalisation and address another resource.
+    """
+    if "/." not in url:
+        return url
+    return "/".join(
+        "%2E" * len(seg) if seg and seg.strip(".") == "" else seg for seg in url.split("/")
+    )
 
 
 async def _read_bounded(op: Operation[Any], response: httpx.Response) -> bytes:
