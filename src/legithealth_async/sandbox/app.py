@@ -204,28 +204,42 @@ class SandboxApp:
                 answer = _Answer.error(error, {"Allow": ", ".join(sorted(set(allowed)))})
             else:
                 answer = _Answer.error(ApiError(404, "NOT_FOUND", "Not found"))
-            await self._send(send, answer)
             self._record(None, method, "?", answer.status, False, None, 0.0, started)
+            await self._send(send, answer)
             return
 
         self.world.tick()
         decision = self.faults.decide(op.operation_id)
         kind = decision.kind
         status: int | None = None
-        effect = False
+        effect = recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            recorded = True
+            self._record(
+                op.operation_id, method, op.path, status, effect, kind, decision.latency_s, started
+            )
+
+        # Each path records the request *before* the client can see the outcome, so that a
+        # client on another thread (loopback) always finds it in the log.
         try:
             if decision.latency_s:
                 await anyio.sleep(decision.latency_s)
             if kind in BEFORE_EFFECT:
                 assert decision.plan is not None
+                if op.body_schema is not None:
+                    await self._read_body(receive)  # unread bytes would turn a close into a reset
                 answer = self._before_effect(kind, decision.plan)
             else:
                 answer = await self._answer(op, path_params, scope, receive)
                 effect = 200 <= answer.status < 300 and op.method != "GET"
                 answer = self._mutate(op, kind, answer)
             if kind in ("drop_before", "drop_after"):
+                record()
                 await self._drop(send, answer)
             status = answer.status
+            record()
             if kind == "stall":
                 assert decision.plan is not None
                 await send(self._start(answer))
@@ -234,16 +248,8 @@ class SandboxApp:
             else:
                 await self._send(send, answer)
         finally:
-            self._record(
-                op.operation_id,
-                method,
-                op.path,
-                status,
-                effect,
-                kind,
-                decision.latency_s,
-                started,
-            )
+            if not recorded:  # cancelled (e.g. a client timeout during the latency)
+                record()
 
     def _record(
         self,
