@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import pytest
@@ -116,3 +117,18 @@ def test_cli_prints_url_and_token_then_serves() -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) in (0, -15)
+
+
+async def test_keep_alive_requests_are_not_delayed_by_nagle(
+    legithealth_sandbox_server: SandboxServer,
+) -> None:
+    """Each answer is two writes (head, body): without TCP_NODELAY each costs ~40 ms."""
+    server = legithealth_sandbox_server
+    async with httpx.AsyncClient(
+        base_url=server.base_url, headers={"X-API-TOKEN": server.token}
+    ) as api:
+        await api.get("/practitioners/specialties")
+        started = time.perf_counter()
+        for _ in range(20):
+            assert (await api.get("/practitioners/specialties")).status_code == 200
+        assert time.perf_counter() - started < 0.4
