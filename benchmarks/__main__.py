@@ -1,0 +1,75 @@
+"""``python -m benchmarks [--quick] [--only SECTION ...]``: print the table, write RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+from . import getmany, memory, percall, throughput
+from ._common import Report, Settings
+
+SECTIONS = {
+    "percall": percall.run,
+    "sync": throughput.run,
+    "getmany": getmany.run,
+    "memory": memory.run,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for development")
+    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="run these only")
+    parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a pyinstrument profile of one sync at concurrency 100 (sandbox) and exit",
+    )
+    args = parser.parse_args(argv)
+    if args.profile:
+        print(throughput.profile())
+        return 0
+    settings = Settings.make(args.quick)
+    report = Report()
+    started = time.perf_counter()
+    for name, section in SECTIONS.items():
+        if args.only and name not in args.only:
+            continue
+        t0 = time.perf_counter()
+        section(settings, report)
+        print(f"[{name}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
+    total = time.perf_counter() - started
+    table = report.table()
+    print(table)
+    for note in report.notes:
+        print(f"- {note}")
+    print(f"total {total:.0f} s")
+    if not args.no_write and not args.quick and not args.only:
+        Path(__file__).with_name("RESULTS.md").write_text(_markdown(table, report, total))
+    return 0
+
+
+def _markdown(table: str, report: Report, total: float) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`python -m benchmarks`). Ratios are against baselines",
+        "measured in the same run; each figure is the median of several repetitions (± is half",
+        "the min-max range). Absolute numbers depend on the machine; compare the ratios.",
+        "",
+        f"Python {platform.python_version()} on {platform.machine()}, total run {total:.0f} s.",
+        "",
+        table,
+        "",
+    ]
+    if report.notes:
+        lines += ["## Notes", "", *(f"- {n}" for n in report.notes), ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

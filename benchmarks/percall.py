@@ -1,0 +1,266 @@
+"""1. Per-call cost on one in-memory transport: raw httpx, the bare generated call, the facade."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from legithealth_generated import AuthenticatedClient
+from legithealth_generated import models as gen
+from legithealth_generated.api.patients import create_patient, get_patients
+
+from legithealth_async import LegitHealth
+from legithealth_async import _wire as wire
+
+from ._common import (
+    BASE_URL,
+    TOKEN,
+    CannedTransport,
+    Report,
+    Settings,
+    create_conditions,
+    median,
+    patient_json,
+    spread,
+)
+
+LIST_SIZE = 100
+
+
+def _create_payload(i: int) -> dict[str, Any]:
+    return {
+        "externalId": f"ext-{i:08d}",
+        "email": f"patient{i}@example.org",
+        "firstName": "Ana",
+        "lastName": "Garcia",
+        "birthDate": "1980-02-29",
+        "conditions": [
+            {"pathologyCode": "EA90", "bodySiteCode": "armLeft", "isTracked": True},
+            {
+                "pathologyCode": "ED80",
+                "bodySiteCode": "headFront",
+                "isTracked": True,
+                "frequency": {"every": 2, "unit": "week"},
+            },
+        ],
+    }
+
+
+def _gen_body(i: int) -> gen.PatientCreate:
+    return gen.PatientCreate(
+        external_id=f"ext-{i:08d}",
+        email=f"patient{i}@example.org",
+        first_name="Ana",
+        last_name="Garcia",
+        birth_date=dt.date(1980, 2, 29),
+        conditions=[
+            gen.ConditionInput(
+                pathology_code=gen.PathologyCode("EA90"),
+                body_site_code=gen.BodySiteCode("armLeft"),
+                is_tracked=True,
+            ),
+            gen.ConditionInput(
+                pathology_code=gen.PathologyCode("ED80"),
+                body_site_code=gen.BodySiteCode("headFront"),
+                is_tracked=True,
+                frequency=gen.Frequency(every=2, unit=gen.FrequencyUnit("week")),
+            ),
+        ],
+    )
+
+
+def direct_parse_patient(d: dict[str, Any]) -> Any:
+    """A prototype of a faster path: JSON dict -> public model, skipping the generated model."""
+    from legithealth_async.models import Condition, Frequency, Patient
+
+    conditions = []
+    for c in d["conditions"]:
+        f = c.get("frequency")
+        conditions.append(
+            Condition(
+                id=c["id"],
+                pathology_code=c["pathologyCode"],
+                body_site_code=c["bodySiteCode"],
+                is_tracked=c["isTracked"],
+                frequency=None if f is None else Frequency(every=f["every"], unit=f["unit"]),
+            )
+        )
+    b = d.get("birthDate")
+    return Patient(
+        id=d["id"],
+        external_id=d["externalId"],
+        first_name=d.get("firstName"),
+        last_name=d.get("lastName"),
+        email=d.get("email"),
+        phone=d.get("phone"),
+        birth_date=None if b is None else dt.date.fromisoformat(b),
+        gender=d.get("gender"),
+        language=d.get("language"),
+        conditions=tuple(conditions),
+    )
+
+
+Arm = Callable[[int], Awaitable[Any]]
+
+
+async def _measure(arms: dict[str, Arm], calls: int, reps: int) -> dict[str, list[float]]:
+    """µs per call of each arm; arms interleaved within each repetition (fair under drift)."""
+    out: dict[str, list[float]] = {name: [] for name in arms}
+    for arm in arms.values():  # warm up
+        for i in range(min(50, calls)):
+            await arm(i)
+    for _ in range(reps):
+        for name, arm in arms.items():
+            started = time.perf_counter()
+            for i in range(calls):
+                await arm(i)
+            out[name].append((time.perf_counter() - started) / calls * 1e6)
+    return out
+
+
+def _sync_measure(fn: Callable[[], Any], calls: int, reps: int) -> list[float]:
+    for _ in range(min(20, calls)):
+        fn()
+    res = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        res.append((time.perf_counter() - started) / calls * 1e6)
+    return res
+
+
+async def _run(settings: Settings, report: Report) -> None:
+    created = json.dumps(patient_json(1)).encode()
+    listed_data = [patient_json(i) for i in range(LIST_SIZE)]
+    listed = json.dumps(listed_data).encode()
+    ids = [p["externalId"] for p in listed_data]
+
+    def transport() -> CannedTransport:
+        return CannedTransport(created, listed)
+
+    raw = httpx.AsyncClient(
+        base_url=BASE_URL, transport=transport(), headers={"X-API-TOKEN": TOKEN}
+    )
+    generated = AuthenticatedClient(
+        base_url=BASE_URL,
+        token=TOKEN,
+        prefix="",
+        auth_header_name="X-API-TOKEN",
+        httpx_args={"transport": transport()},
+    )
+    facade = LegitHealth(TOKEN, base_url=BASE_URL, transport=transport())
+    conditions = create_conditions()
+
+    async def raw_small(i: int) -> Any:
+        r = await raw.post("/patients", json=_create_payload(i))
+        return json.loads(r.content)
+
+    async def gen_small(i: int) -> Any:
+        r = await create_patient.asyncio_detailed(client=generated, body=_gen_body(i))
+        assert r.status_code == 201
+        return r.parsed
+
+    async def facade_small(i: int) -> Any:
+        return await facade.patients.create(
+            external_id=f"ext-{i:08d}",
+            email=f"patient{i}@example.org",
+            first_name="Ana",
+            last_name="Garcia",
+            birth_date=dt.date(1980, 2, 29),
+            conditions=conditions,
+        )
+
+    async def raw_large(i: int) -> Any:
+        r = await raw.get("/patients", params={"externalIds[]": ids})
+        return json.loads(r.content)
+
+    async def gen_large(i: int) -> Any:
+        r = await get_patients.asyncio_detailed(client=generated, external_ids=ids)
+        assert r.status_code == 200
+        return r.parsed
+
+    async def facade_large(i: int) -> Any:
+        return await facade.patients.get_many(ids)
+
+    async def facade_large_one_request(i: int) -> Any:
+        # The same single request without get_many's chunking/task group: the request path only.
+        return await facade.patients._call(wire.GET_PATIENTS, external_ids=ids)
+
+    for label, arms, calls in (
+        ("create patient", (raw_small, gen_small, facade_small, None), settings.calls_small),
+        (
+            f"get {LIST_SIZE} patients",
+            (raw_large, gen_large, facade_large, facade_large_one_request),
+            settings.calls_large,
+        ),
+    ):
+        named = {"raw": arms[0], "generated": arms[1], "facade": arms[2]}
+        if arms[3] is not None:
+            named["facade, request path only"] = arms[3]
+        res = await _measure(named, calls, settings.reps)
+        raw_us, gen_us = median(res["raw"]), median(res["generated"])
+        for name, values in res.items():
+            us = median(values)
+            ratio = "1.00x raw" if name == "raw" else f"{us / raw_us:.2f}x raw"
+            target = ""
+            if name.startswith("facade"):
+                ratio += f", {us / gen_us:.2f}x generated"
+                met = us / gen_us <= 1.10
+                target = f"≤1.10x generated: {'met' if met else 'MISSED'}"
+            report.add(
+                "1 per-call",
+                f"{label}: {name}",
+                f"{us:,.0f} µs/call",
+                ratio,
+                target,
+                f"{calls} calls x {settings.reps} reps, {spread(values)}",
+            )
+
+    # Parsing alone, for the large answer: how much of a call it is.
+    data = json.loads(listed)
+    reps = settings.reps
+    n = max(settings.calls_large // 2, 10)
+    loads = median(_sync_measure(lambda: json.loads(listed), n, reps))
+    from_dict = median(_sync_measure(lambda: [gen.Patient.from_dict(d) for d in data], n, reps))
+    facade_parse = median(_sync_measure(lambda: wire.parse_patients(data), n, reps))
+    direct = median(_sync_measure(lambda: [direct_parse_patient(d) for d in data], n, reps))
+    gen_us = median(res["generated"])
+    report.add(
+        "1 per-call",
+        f"get {LIST_SIZE}: json.loads alone",
+        f"{loads:,.0f} µs",
+        f"{loads / gen_us:.0%} of generated call",
+    )
+    report.add(
+        "1 per-call",
+        f"get {LIST_SIZE}: generated from_dict alone",
+        f"{from_dict:,.0f} µs",
+        f"{from_dict / gen_us:.0%} of generated call",
+    )
+    report.add(
+        "1 per-call",
+        f"get {LIST_SIZE}: facade parse (from_dict + checks + models)",
+        f"{facade_parse:,.0f} µs",
+        f"{facade_parse / from_dict:.2f}x from_dict",
+    )
+    report.add(
+        "1 per-call",
+        f"get {LIST_SIZE}: prototype direct dict→model parse",
+        f"{direct:,.0f} µs",
+        f"{direct / facade_parse:.2f}x facade parse",
+        "",
+        "skips generated models (not adopted)",
+    )
+    await raw.aclose()
+    await generated.get_async_httpx_client().aclose()
+    await facade.aclose()
+
+
+def run(settings: Settings, report: Report) -> None:
+    asyncio.run(_run(settings, report))
