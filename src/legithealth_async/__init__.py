@@ -99,3 +99,34 @@ __all__ = [
     "login_link",
     "match_episodes",
 ]
+
+# Bulk sync (legithealth_async.sync): records, readers, the engine and its journal.
+from .sync import (
+    BadRecord,
+    FailureReason,
+    Journal,
+    JournalEntry,
+    JournalMismatchError,
+    Outcome,
+    PatientRecord,
+    SyncOutcome,
+    SyncSummary,
+    aiter_records,
+    iter_records,
+    sync_patients,
+)
+
+__all__ += [
+    "BadRecord",
+    "FailureReason",
+    "Journal",
+    "JournalEntry",
+    "JournalMismatchError",
+    "Outcome",
+    "PatientRecord",
+    "SyncOutcome",
+    "SyncSummary",
+    "aiter_records",
+    "iter_records",
+    "sync_patients",
+]

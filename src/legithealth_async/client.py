@@ -6,7 +6,7 @@ import dataclasses
 import os
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
@@ -16,6 +16,11 @@ from ._request import Requester, RequestOptions
 from ._retry import RetryPolicy
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from .sync import SyncOutcome
 
 __all__ = ["LegitHealth"]
 
@@ -168,6 +173,16 @@ class LegitHealth:
             f"LegitHealth(base_url={self.base_url!r}, max_retries="
             f"{self._options.retry.max_retries}, max_in_flight={self.max_in_flight})"
         )
+
+    def sync_patients(self, records: Any, **kwargs: Any) -> AsyncIterator[SyncOutcome]:
+        """Create, patch or leave alone each patient record; yields one outcome per record.
+
+        ``async for outcome in lh.sync_patients(aiter_records("patients.jsonl"), journal=...)``
+        — see :func:`legithealth_async.sync.sync_patients` for the options.
+        """
+        from .sync import sync_patients
+
+        return sync_patients(self, records, **kwargs)
 
 
 def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:

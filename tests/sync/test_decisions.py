@@ -172,9 +172,9 @@ async def test_journal_skips_synced_records_without_a_request(
 
 
 async def test_wrong_token_stops_the_run(sandbox: Sandbox) -> None:
-    from legithealth_async import AuthenticationError, LegitHealth
-
     import pytest
+
+    from legithealth_async import AuthenticationError, LegitHealth
 
     async with LegitHealth(
         api_token="wrong", base_url=sandbox.base_url, transport=sandbox.transport()
@@ -213,3 +213,13 @@ def test_plan_patch_is_empty_for_an_equal_patient() -> None:
     record = rec("p1", conditions=(cond(tracked=True, every=2),)).validated()
     assert not plan_patch(record, patient)
     assert isinstance(record, PatientRecord)
+
+
+async def test_client_method_and_top_level_exports(lh, sandbox: Sandbox) -> None:
+    import legithealth_async
+
+    assert legithealth_async.sync_patients is not None
+    assert legithealth_async.PatientRecord is PatientRecord
+    outcomes = [o async for o in lh.sync_patients([rec("p1")], concurrency=2)]
+    assert [o.outcome for o in outcomes] == [Outcome.CREATED]
+    assert "p1" not in repr(outcomes[0])

@@ -192,7 +192,12 @@ def test_same_content_same_hash_in_either_format(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["EA90@armLeft", "ED80@headFront:tracked", "ED80@headFront:tracked:2w", "2C30@scalp:tracked:10d"],
+    [
+        "EA90@armLeft",
+        "ED80@headFront:tracked",
+        "ED80@headFront:tracked:2w",
+        "2C30@scalp:tracked:10d",
+    ],
 )
 def test_condition_text_round_trip(text: str) -> None:
     assert condition_to_text(condition_from_text(text)) == text

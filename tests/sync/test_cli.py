@@ -1,0 +1,217 @@
+"""The ``legithealth`` command line: sync in a subprocess (killed and resumed), report, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from legithealth_async.cli import main
+from legithealth_async.demo import synthetic_patients, write_patients
+from legithealth_async.sandbox import FaultPlan, Sandbox
+from legithealth_async.sync import EXPORT_COLUMNS, Journal, parse_record, sync_patients
+
+from .conftest import client_for, state
+from .test_records import JSONL_CORPUS, JSONL_EXPECTED
+
+COUNT = 2000
+SEED = 11
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "legithealth_async.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _journal_rows(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.loopback
+def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbox_server) -> None:
+    server = legithealth_sandbox_server
+    sandbox: Sandbox = server.sandbox
+    # Creates whose answer is lost after the effect: the kill can fall between an effect and
+    # its journal entry, or in the middle of a reconciliation.
+    sandbox.faults.set("createPatient", FaultPlan(drop_after_rate=0.05))
+    patients = tmp_path / "patients.jsonl"
+    write_patients(patients, COUNT, SEED)
+    journal = tmp_path / "journal.sqlite"
+    args = (
+        "sync",
+        str(patients),
+        "--journal",
+        str(journal),
+        "--concurrency",
+        "16",
+        "--base-url",
+        server.base_url,
+        "--progress",
+        "plain",
+    )
+    env = {"LEGITHEALTH_API_TOKEN": server.token}
+
+    first = _cli(*args, env=env)
+    deadline = time.monotonic() + 30
+    while _journal_rows(journal) < 300:
+        assert first.poll() is None, "the sync finished before it could be killed"
+        assert time.monotonic() < deadline, "the sync made no progress"
+        time.sleep(0.01)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    first.communicate()
+    assert first.returncode == -signal.SIGKILL
+    done_before = _journal_rows(journal)
+    assert 300 <= done_before < COUNT
+    created_before = len(sandbox.patients())
+
+    second = _cli(*args, env=env)
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 0, (out, err)
+    assert "created" in out and "unchanged" in out
+    assert "journal:" in out
+    skipped = int(out.split(" skipped by the journal")[0].rsplit("(", 1)[1])
+    assert skipped >= done_before  # finished records were not looked up again
+
+    # No duplicate, no loss: each patient created exactly once.
+    records = [parse_record(p, i + 1) for i, p in enumerate(synthetic_patients(COUNT, SEED))]
+    assert len(sandbox.patients()) == COUNT
+    assert all(sandbox.create_effects(r.external_id) == 1 for r in records)
+    assert created_before >= done_before - 0  # what the journal holds took effect
+    # The journal is intact and complete; finished records were not redone (no create sent).
+    with Journal(journal) as j:
+        assert j.integrity_check()
+        counts = j.counts()
+        assert sum(counts.values()) == COUNT and "failed" not in counts
+        for record in records[:100]:
+            entry = j.get(record.external_id)
+            assert entry is not None
+            assert entry.patient_id == sandbox.patient(record.external_id)["id"]
+
+    # The same end state as one uninterrupted run.
+    reference = Sandbox(seed=0)
+
+    async def uninterrupted() -> None:
+        async with client_for(reference) as lh:
+            async for _ in sync_patients(lh, records):
+                pass
+
+    import anyio
+
+    anyio.run(uninterrupted)
+    assert state(sandbox) == state(reference)
+
+
+def test_report_lists_every_failure_without_pii(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "patients.jsonl"
+    path.write_bytes(JSONL_CORPUS)
+    report = tmp_path / "out" / "report.jsonl"
+    code = main(["sync", str(path), "--sandbox", "--report", str(report), "--progress", "none"])
+    assert code == 1
+    rows = [json.loads(line) for line in report.read_text().splitlines()]
+    assert {r["line"] for r in rows} == set(JSONL_EXPECTED)
+    for row in rows:
+        assert set(row) == {"line", "externalId", "outcome", "error", "message"}
+        assert row["outcome"] == "failed"
+        assert (row["error"], JSONL_EXPECTED[row["line"]][1] in row["message"]) == (
+            JSONL_EXPECTED[row["line"]][0],
+            True,
+        )
+    by_line = {r["line"]: r for r in rows}
+    assert by_line[4]["externalId"] == "j4" and by_line[3]["externalId"] is None
+    captured = capsys.readouterr()
+    text = report.read_text() + captured.out + captured.err
+    for secret in ("not-an-email", "555123", "Jos", "NoId", "again@example.org", "12/10/1985"):
+        assert secret not in text
+    # The terminal shows lines and reasons, not external ids.
+    assert "line 4: ValidationError" in captured.out
+    assert "j4" not in captured.out + captured.err
+
+
+def test_summary_and_exit_code_zero_on_a_clean_file(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "p.jsonl"
+    write_patients(path, 50, seed=2)
+    journal = tmp_path / "j.sqlite"
+    code = main(["sync", str(path), "--sandbox", "--journal", str(journal), "--progress", "plain"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "created" in captured.out and "50" in captured.out
+    assert "patients.jsonl" not in captured.err or "records" in captured.err
+    assert "records (created 50" in captured.err  # the plain progress line at the end
+    # The embedded sandbox starts empty: an existing journal is refused.
+    assert main(["sync", str(path), "--sandbox", "--journal", str(journal)]) == 2
+
+
+def test_journal_export_csv_and_jsonl(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "p.jsonl"
+    write_patients(path, 30, seed=3)
+    journal = tmp_path / "j.sqlite"
+    assert (
+        main(["sync", str(path), "--sandbox", "--journal", str(journal), "--progress", "none"]) == 0
+    )
+    capsys.readouterr()
+
+    assert main(["journal", "export", str(journal), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == 30
+    assert tuple(rows[0]) == EXPORT_COLUMNS
+    assert all(r["patientId"] and r["outcome"] == "created" for r in rows)
+    assert rows == sorted(rows, key=lambda r: r["externalId"])
+
+    out = tmp_path / "map.jsonl"
+    assert main(["journal", "export", str(journal), "--output", str(out)]) == 0
+    entries = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [e["externalId"] for e in entries] == [r["externalId"] for r in rows]
+    assert all(isinstance(e["conditionIds"], dict) for e in entries)
+
+    assert main(["journal", "stats", str(journal)]) == 0
+    assert "created" in capsys.readouterr().out
+    assert main(["journal", "export", str(tmp_path / "missing.sqlite")]) == 2
+
+
+def test_usage_errors(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("LEGITHEALTH_API_TOKEN", raising=False)
+    path = tmp_path / "p.jsonl"
+    write_patients(path, 3)
+    assert main(["sync", str(tmp_path / "nope.jsonl"), "--sandbox"]) == 2
+    assert main(["sync", str(path), "--no-journal"]) == 2  # no token
+    assert "LEGITHEALTH_API_TOKEN" in capsys.readouterr().err
+    bad = tmp_path / "p.csv"
+    bad.write_text("name,email\nx,y\n")
+    assert main(["sync", str(bad), "--sandbox"]) == 2
+    assert main(["sync", str(path), "--sandbox-faults"]) == 2
+    assert main(["sync", str(path), "--token", "t", "--base-url", "http://example.org"]) == 2
+
+
+def test_sandbox_subcommand_delegates(capsys) -> None:
+    assert main(["sandbox", "--help"]) == 0
+    assert "usage: legithealth sandbox" in capsys.readouterr().out
+
+
+def test_dry_run_and_sandbox_faults(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "p.jsonl"
+    write_patients(path, 40, seed=4)
+    assert main(["sync", str(path), "--sandbox", "--dry-run", "--progress", "none"]) == 0
+    assert "dry run" in capsys.readouterr().out
+    code = main(["sync", str(path), "--sandbox", "--sandbox-faults", "--progress", "none"])
+    assert code == 0
