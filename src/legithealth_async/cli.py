@@ -89,6 +89,16 @@ def _counts_text(summary: SyncSummary) -> str:
     return "  ".join(f"{o.value} {summary.counts[o]}" for o in Outcome)
 
 
+_SHORT = {Outcome.CREATED: "new", Outcome.UPDATED: "upd", Outcome.UNCHANGED: "same"}
+
+
+def _short_counts(summary: SyncSummary) -> str:
+    parts = [f"{name} {summary.counts[o]}" for o, name in _SHORT.items()]
+    failed = summary.counts[Outcome.FAILED]
+    parts.append(f"[red]failed {failed}[/]" if failed else "failed 0")
+    return " ".join(parts)
+
+
 class _Progress:
     """Progress on stderr: rich's bar on a terminal, else a plain line every few seconds."""
 
@@ -109,19 +119,16 @@ class _Progress:
                     MofNCompleteColumn,
                     Progress,
                     TextColumn,
-                    TimeElapsedColumn,
                     TimeRemainingColumn,
                 )
             except ImportError:  # the cli extra is not installed
                 mode = "plain"
             else:
                 self._rich = Progress(
-                    TextColumn("[bold]{task.description}"),
-                    BarColumn(),
+                    BarColumn(bar_width=16),
                     MofNCompleteColumn(),
                     TextColumn("{task.fields[counts]}"),
                     TextColumn("{task.fields[rate]}"),
-                    TimeElapsedColumn(),
                     TextColumn("ETA"),
                     TimeRemainingColumn(),
                     console=Console(stderr=True),
@@ -131,9 +138,10 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self._rich is not None:
+            self._rich.console.print(f"[bold]{self.label}[/]")
             self._rich.start()
             self._task = self._rich.add_task(
-                self.label, total=self.total, counts=_counts_text(self.summary), rate=""
+                self.label, total=self.total, counts=_short_counts(self.summary), rate=""
             )
         return self
 
@@ -145,7 +153,7 @@ class _Progress:
                 self._task,
                 total=total,
                 completed=self.summary.total,
-                counts=_counts_text(self.summary),
+                counts=_short_counts(self.summary),
                 rate=f"{self.summary.rate:,.0f}/s",
             )
             self._rich.stop()
@@ -158,7 +166,7 @@ class _Progress:
             self._rich.update(
                 self._task,
                 advance=1,
-                counts=_counts_text(self.summary),
+                counts=_short_counts(self.summary),
                 rate=f"{self.summary.rate:,.0f}/s",
             )
         elif self.mode == "plain" and time.monotonic() - self._last_plain >= _PLAIN_EVERY_S:
@@ -245,7 +253,7 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
         journal = await Journal.aopen(":memory:", base_url=client.base_url)
     report = None
     if options.report is not None:
-        options.report.parent.mkdir(parents=True, exist_ok=True)
+        await anyio.Path(options.report.parent).mkdir(parents=True, exist_ok=True)
         report = await anyio.open_file(options.report, "w", encoding="utf-8")
     total = await anyio.to_thread.run_sync(_count_rows, options.file)
     label = f"{options.title}{' (dry run)' if options.dry_run else ''}"
