@@ -308,7 +308,8 @@ async def run_sync(options: SyncOptions, *, sandbox: Sandbox | None = None) -> i
     if options.journal is not None:
         echo(f"journal: {options.journal}")
     if options.report is not None:
-        echo(f"report:  {options.report} ({summary.failed} failures)")
+        plural = "" if summary.failed == 1 else "s"
+        echo(f"report:  {options.report} ({summary.failed} failure{plural})")
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
