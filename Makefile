@@ -43,14 +43,22 @@ check-generated: $(STAMP)
 	fi
 
 ## make demo: the main job - a bulk sync of 2,000 synthetic patients against the embedded sandbox.
-demo: $(STAMP)
+## It needs only the runtime, sandbox and cli extras (a lighter install than the dev tools).
+DEMO_STAMP := $(VENV)/.demo-stamp
+$(DEMO_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -f $(STAMP) -a $(STAMP) -nt pyproject.toml || \
+	  $(BIN)/python -m pip install --quiet -e '.[sandbox,cli]'
+	@touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m legithealth_async.demo
 
 ## make bench: benchmarks, printed as a table and written to benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-sandbox: $(STAMP)
+sandbox: $(DEMO_STAMP)
 	$(BIN)/legithealth sandbox --port 8000
 
 clean:
