@@ -19,10 +19,6 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 import anyio
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount
 from starlette.types import Message, Receive, Scope, Send
 
 from .clock import SandboxClock
@@ -163,8 +159,9 @@ class SandboxApp:
     def _segments(self, scope: Scope) -> list[str]:
         raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
         raw = raw.split(b"?", 1)[0]
-        if raw.startswith(self._base):
-            raw = raw[len(self._base) :]
+        if raw != self._base and not raw.startswith(self._base + b"/"):
+            return []  # outside the base path: no operation matches
+        raw = raw[len(self._base) :]
         return [
             unquote_to_bytes(part).decode("utf-8", "replace")
             for part in raw.strip(b"/").split(b"/")
@@ -400,16 +397,13 @@ class SandboxApp:
         await send({"type": "http.response.body", "body": answer.body})
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 404
-    code = "METHOD_NOT_ALLOWED" if status == 405 else "NOT_FOUND"
-    message = "Method not allowed" if status == 405 else "Not found"
-    return JSONResponse(ApiError(status, code, message).body(), status_code=status)
-
-
 def build_app(inner: SandboxApp, base_path: str) -> Starlette:
-    """The Starlette application: ``inner`` mounted at ``base_path``, JSON 404s elsewhere."""
-    return Starlette(
-        routes=[Mount(base_path or "/", app=inner)],
-        exception_handlers={404: _not_found, 405: _not_found},
-    )
+    """The Starlette application; every request goes to ``inner`` (through Starlette's
+    error middleware), which routes on the raw path itself.
+
+    Starlette's own routing is left out on purpose: it matches the *decoded* path with regular
+    expressions, so a percent-encoded ``/`` or newline inside an externalId would miss.
+    """
+    app = Starlette()
+    app.router.default = inner  # what Router calls when none of its (zero) routes matches
+    return app
