@@ -67,21 +67,25 @@ class Operation(Generic[T]):
 # ---------------------------------------------------------------------------------- parsing
 
 
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError("expected a string")
-    return value
+def _strs(*values: object) -> None:
+    """Required strings are strings (the generated parser does not check types)."""
+    for value in values:
+        if type(value) is not str:
+            raise TypeError("expected a string")
 
 
-def _opt_str(value: object) -> str | None:
-    if value is None or isinstance(value, Unset):
+def _opt(value: Any) -> Any:
+    """UNSET or None → None; anything else must be a string."""
+    if value is None or value is UNSET:
         return None
-    return _str(value)
+    if type(value) is not str:
+        raise TypeError("expected a string or null")
+    return value
 
 
 def _opt_time(value: object, kind: type[dt.date]) -> Any:
     # The generated parser keeps an unparsable nullable date as the raw string: refuse it.
-    if value is None or isinstance(value, Unset):
+    if value is None or value is UNSET:
         return None
     if not isinstance(value, kind):
         raise TypeError("not a valid date or date-time")
@@ -89,47 +93,46 @@ def _opt_time(value: object, kind: type[dt.date]) -> Any:
 
 
 def _list(value: object) -> list[Any]:
-    if not isinstance(value, list):
+    if type(value) is not list:
         raise TypeError("expected a JSON array")
     return value
 
 
-def _frequency(value: gen.Frequency | Unset | object | None) -> Frequency | None:
-    if value is None or isinstance(value, Unset):
-        return None
-    if not isinstance(value, gen.Frequency):
-        raise TypeError("frequency is not an object")
-    if not isinstance(value.every, int):
-        raise TypeError("frequency.every is not an integer")
-    return Frequency(every=value.every, unit=value.unit.value)
-
-
 def _condition(g: gen.Condition) -> Condition:
-    if not isinstance(g.is_tracked, bool):
+    _strs(g.id, g.pathology_code, g.body_site_code)
+    if type(g.is_tracked) is not bool:
         raise TypeError("isTracked is not a boolean")
+    f = g.frequency
+    if f is None or f is UNSET:
+        frequency = None
+    elif type(f) is gen.Frequency and type(f.every) is int:
+        frequency = Frequency(every=f.every, unit=f.unit.value)
+    else:
+        raise TypeError("frequency is not a valid object")
     return Condition(
-        id=_str(g.id),
-        pathology_code=_str(g.pathology_code),
-        body_site_code=_str(g.body_site_code),
+        id=g.id,
+        pathology_code=g.pathology_code,
+        body_site_code=g.body_site_code,
         is_tracked=g.is_tracked,
-        frequency=_frequency(g.frequency),
+        frequency=frequency,
     )
 
 
 def parse_patient(data: Any) -> Patient:
     """A ``Patient`` from its JSON."""
     g = gen.Patient.from_dict(data)
+    _strs(g.id, g.external_id)
     return Patient(
-        id=_str(g.id),
-        external_id=_str(g.external_id),
-        first_name=_opt_str(g.first_name),
-        last_name=_opt_str(g.last_name),
-        email=_opt_str(g.email),
-        phone=_opt_str(g.phone),
+        id=g.id,
+        external_id=g.external_id,
+        first_name=_opt(g.first_name),
+        last_name=_opt(g.last_name),
+        email=_opt(g.email),
+        phone=_opt(g.phone),
         birth_date=_opt_time(g.birth_date, dt.date),
-        gender=_opt_str(g.gender),
-        language=_opt_str(g.language),
-        conditions=tuple(_condition(c) for c in _list(g.conditions)),
+        gender=_opt(g.gender),
+        language=_opt(g.language),
+        conditions=tuple([_condition(c) for c in _list(g.conditions)]),
     )
 
 
@@ -141,13 +144,14 @@ def parse_patients(data: Any) -> list[Patient]:
 def parse_episode(data: Any) -> EpisodeOfCare:
     """An ``EpisodeOfCare`` from its JSON."""
     g = gen.EpisodeOfCare.from_dict(data)
+    _strs(g.id, g.condition_id, g.status)
     return EpisodeOfCare(
-        id=_str(g.id),
-        condition_id=_str(g.condition_id),
-        status=_str(g.status),
+        id=g.id,
+        condition_id=g.condition_id,
+        status=g.status,
         started_at=g.started_at,
         finished_at=_opt_time(g.finished_at, dt.datetime),
-        external_id=_opt_str(g.external_id),
+        external_id=_opt(g.external_id),
     )
 
 
@@ -159,25 +163,27 @@ def parse_episodes(data: Any) -> list[EpisodeOfCare]:
 def parse_encounter(data: Any) -> Encounter:
     """An ``Encounter`` from its JSON."""
     g = gen.Encounter.from_dict(data)
+    _strs(g.id, g.episode_of_care_id, g.status)
     return Encounter(
-        id=_str(g.id),
-        episode_of_care_id=_str(g.episode_of_care_id),
+        id=g.id,
+        episode_of_care_id=g.episode_of_care_id,
         planned_for=g.planned_for,
-        status=_str(g.status),
-        external_id=_opt_str(g.external_id),
+        status=g.status,
+        external_id=_opt(g.external_id),
     )
 
 
 def parse_practitioner(data: Any) -> Practitioner:
     """A ``Practitioner`` from its JSON."""
     g = gen.Practitioner.from_dict(data)
+    _strs(g.id, g.external_id, g.email)
     return Practitioner(
-        id=_str(g.id),
-        external_id=_str(g.external_id),
-        email=_str(g.email),
-        first_name=_opt_str(g.first_name),
-        last_name=_opt_str(g.last_name),
-        speciality=_opt_str(g.speciality),
+        id=g.id,
+        external_id=g.external_id,
+        email=g.email,
+        first_name=_opt(g.first_name),
+        last_name=_opt(g.last_name),
+        speciality=_opt(g.speciality),
     )
 
 
@@ -186,7 +192,8 @@ def parse_specialties(data: Any) -> list[Specialty]:
     out = []
     for item in _list(data):
         g = gen.Specialty.from_dict(item)
-        out.append(Specialty(code=_str(g.code), name=_str(g.name)))
+        _strs(g.code, g.name)
+        out.append(Specialty(code=g.code, name=g.name))
     return out
 
 
@@ -195,12 +202,9 @@ def parse_auth_tokens(data: Any) -> list[AuthToken]:
     out = []
     for item in _list(data):
         g = gen.AuthToken.from_dict(item)
+        _strs(g.external_id, g.token, g.refresh_token)
         out.append(
-            AuthToken(
-                external_id=_str(g.external_id),
-                token=_str(g.token),
-                refresh_token=_str(g.refresh_token),
-            )
+            AuthToken(external_id=g.external_id, token=g.token, refresh_token=g.refresh_token)
         )
     return out
 
