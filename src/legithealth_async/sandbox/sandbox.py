@@ -34,6 +34,11 @@ class Sandbox:
     tokens and fault draws reproducible; ``start`` freezes the clock at that instant (else it
     follows real time; ``frozen`` overrides either default). Use :attr:`app` with any ASGI
     server, :meth:`transport` (or :meth:`client`) in-process, or :func:`serve` on loopback.
+
+    Not thread-safe: all requests run on one event loop (each rule applies without awaiting,
+    so concurrent requests never see half an effect). With :class:`SandboxServer` (another
+    thread), call :meth:`advance`, ``faults.set`` and the inspection methods between requests,
+    not while some are in flight.
     """
 
     def __init__(
