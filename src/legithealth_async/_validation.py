@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from . import _constants as C
 from ._wire import BODY_SITE_CODES, FREQUENCY_UNITS, GENDERS, PATHOLOGY_CODES
@@ -143,3 +144,23 @@ def aware(value: dt.datetime, where: str) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(where, "must be timezone-aware (e.g. datetime.now(timezone.utc))")
     return value
+
+
+_PATIENT_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "first_name": lambda v: name(v, "first_name"),
+    "last_name": lambda v: name(v, "last_name"),
+    "email": email,
+    "phone": phone,
+    "birth_date": birth_date,
+    "gender": gender,
+    "language": language,
+    "conditions": conditions,
+}
+
+
+def patient_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A patient's fields (create or patch) each checked; returned as given, normalised."""
+    unknown = sorted(set(fields) - _PATIENT_CHECKS.keys())
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+    return {key: _PATIENT_CHECKS[key](value) for key, value in fields.items()}

@@ -9,7 +9,7 @@ this file and ``models.py`` at most.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -238,54 +238,28 @@ def _gen_conditions(
     ]
 
 
-def patient_create_body(
-    *,
-    external_id: str,
-    first_name: str | None,
-    last_name: str | None,
-    email: str | None,
-    phone: str | None,
-    birth_date: dt.date | None,
-    gender: str | None,
-    language: str | None,
-    conditions: Sequence[ConditionInput] | None,
-) -> gen.PatientCreate:
-    """The generated body of createPatient (validated input only)."""
-    return gen.PatientCreate(
-        external_id=external_id,
-        first_name=_unset(first_name),
-        last_name=_unset(last_name),
-        email=_unset(email),
-        phone=_unset(phone),
-        birth_date=_unset(birth_date),
-        gender=UNSET if gender is None else gen.Gender(gender),
-        language=_unset(language),
-        conditions=_gen_conditions(conditions),
-    )
+def _patient_kwargs(fields: Mapping[str, Any]) -> dict[str, Any]:
+    gender = fields.get("gender")
+    return {
+        "first_name": _unset(fields.get("first_name")),
+        "last_name": _unset(fields.get("last_name")),
+        "email": _unset(fields.get("email")),
+        "phone": _unset(fields.get("phone")),
+        "birth_date": _unset(fields.get("birth_date")),
+        "gender": UNSET if gender is None else gen.Gender(gender),
+        "language": _unset(fields.get("language")),
+        "conditions": _gen_conditions(fields.get("conditions")),
+    }
 
 
-def patient_patch_body(
-    *,
-    first_name: str | None,
-    last_name: str | None,
-    email: str | None,
-    phone: str | None,
-    birth_date: dt.date | None,
-    gender: str | None,
-    language: str | None,
-    conditions: Sequence[ConditionInput] | None,
-) -> gen.PatientPatch:
+def patient_create_body(external_id: str, fields: Mapping[str, Any]) -> gen.PatientCreate:
+    """The generated body of createPatient from validated fields (see ``patient_fields``)."""
+    return gen.PatientCreate(external_id=external_id, **_patient_kwargs(fields))
+
+
+def patient_patch_body(fields: Mapping[str, Any]) -> gen.PatientPatch:
     """The generated body of patchPatient: only what is given is sent."""
-    return gen.PatientPatch(
-        first_name=_unset(first_name),
-        last_name=_unset(last_name),
-        email=_unset(email),
-        phone=_unset(phone),
-        birth_date=_unset(birth_date),
-        gender=UNSET if gender is None else gen.Gender(gender),
-        language=_unset(language),
-        conditions=_gen_conditions(conditions),
-    )
+    return gen.PatientPatch(**_patient_kwargs(fields))
 
 
 def patient_tokens_body(external_ids: list[str], send_link: bool) -> gen.PatientAuthTokensRequest:

@@ -342,3 +342,11 @@ def test_timeouts_must_be_bounded() -> None:
         LegitHealth(TOKEN, base_url=BASE, timeout=httpx.Timeout(None))
     with pytest.raises(ConfigurationError):
         LegitHealth(TOKEN, base_url=BASE, timeout=-1)
+
+
+async def test_a_misspelt_field_is_a_type_error_before_sending(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    with pytest.raises(TypeError, match="emial"):
+        await lh.patients.create(external_id="p1", phone="+34600111222", emial="a@b.org")  # type: ignore[call-arg]
+    assert httpx_mock.get_requests() == []

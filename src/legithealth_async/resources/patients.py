@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from .. import _validation as check
 from .. import _wire as wire
@@ -14,25 +14,26 @@ from ..pagination import Lookup, chunk_ids, in_order, unique
 from ._base import TokenResource
 
 
+class PatientFields(TypedDict, total=False):
+    """A patient's editable fields, as keyword arguments of ``create`` and ``patch``."""
+
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    birth_date: dt.date | None
+    gender: str | None
+    language: str | None
+    conditions: Sequence[ConditionInput] | None
+
+
 class Patients(TokenResource):
     """``client.patients``: createPatient, getPatients, patchPatient, getPatientsAuthTokens."""
 
     __slots__ = ()
     _tokens_op = wire.GET_PATIENTS_AUTH_TOKENS
 
-    async def create(
-        self,
-        *,
-        external_id: str,
-        email: str | None = None,
-        phone: str | None = None,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        birth_date: dt.date | None = None,
-        gender: str | None = None,
-        language: str | None = None,
-        conditions: Sequence[ConditionInput] | None = None,
-    ) -> Patient:
+    async def create(self, *, external_id: str, **fields: Unpack[PatientFields]) -> Patient:
         """Connect a patient; each condition gets an active episode of care.
 
         At least one of ``email`` (verification email) or ``phone`` (SMS) is required. Never
@@ -40,19 +41,10 @@ class Patients(TokenResource):
         Raises :class:`~legithealth_async.errors.PatientAlreadyExistsError` if it exists already.
         """
         check.external_id(external_id)
-        if email is None and phone is None:
+        if fields.get("email") is None and fields.get("phone") is None:
             raise ValidationError("email/phone", "a patient needs an email or a phone to confirm")
-        body = wire.patient_create_body(
-            external_id=external_id,
-            first_name=check.name(first_name, "first_name"),
-            last_name=check.name(last_name, "last_name"),
-            email=check.email(email),
-            phone=check.phone(phone),
-            birth_date=check.birth_date(birth_date),
-            gender=check.gender(gender),
-            language=check.language(language),
-            conditions=check.conditions(conditions),
-        )
+        checked = check.patient_fields(fields)
+        body = wire.patient_create_body(external_id, checked)
 
         async def existing() -> Patient:
             patient = await self.get(external_id)
@@ -105,19 +97,7 @@ class Patients(TokenResource):
                 found.append(patient)
         return Lookup(found, missing)
 
-    async def patch(
-        self,
-        external_id: str,
-        *,
-        email: str | None = None,
-        phone: str | None = None,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        birth_date: dt.date | None = None,
-        gender: str | None = None,
-        language: str | None = None,
-        conditions: Sequence[ConditionInput] | None = None,
-    ) -> Patient:
+    async def patch(self, external_id: str, **fields: Unpack[PatientFields]) -> Patient:
         """Edit a patient: only the fields given are sent.
 
         ``conditions`` says what each listed condition becomes: a new pathology/body-site pair
@@ -125,16 +105,8 @@ class Patients(TokenResource):
         finished), ``is_tracked=True`` with a ``frequency`` tracks it.
         """
         check.external_id(external_id)
-        body = wire.patient_patch_body(
-            first_name=check.name(first_name, "first_name"),
-            last_name=check.name(last_name, "last_name"),
-            email=check.email(email),
-            phone=check.phone(phone),
-            birth_date=check.birth_date(birth_date),
-            gender=check.gender(gender),
-            language=check.language(language),
-            conditions=check.conditions(conditions),
-        )
+        checked = check.patient_fields(fields)
+        body = wire.patient_patch_body(checked)
         if not body.to_dict():
             raise ValidationError("patch", "nothing to change: give at least one field")
         return await self._call(wire.PATCH_PATIENT, external_id, body=body)
