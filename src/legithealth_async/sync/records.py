@@ -73,17 +73,8 @@ _UNITS = {"d": "day", "w": "week", "m": "month"}
 _UNIT_LETTERS = {v: k for k, v in _UNITS.items()}
 _FREQ_RE = re.compile(r"^([1-9][0-9]{0,3})([dwm])$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_JSON_FIELDS = {
-    "externalId",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "birthDate",
-    "gender",
-    "language",
-    "conditions",
-}
+#: JSONL carries the same fields as the CSV columns.
+_JSON_FIELDS = frozenset(CSV_COLUMNS)
 _CONDITION_FIELDS = {"pathologyCode", "bodySiteCode", "isTracked", "frequency"}
 
 
