@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -74,6 +75,10 @@ class LegitHealth:
             raise ConfigurationError("max_in_flight must be at least 1")
         if transport is not None and http_client is not None:
             raise ConfigurationError("pass either transport or http_client, not both")
+        if http2 and importlib.util.find_spec("h2") is None:
+            raise ConfigurationError(
+                "http2=True needs the h2 package: pip install 'legithealth-async[http2]'"
+            )
         if http_client is None:
             http = httpx.AsyncClient(
                 base_url=url,

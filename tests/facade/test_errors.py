@@ -350,3 +350,14 @@ async def test_a_misspelt_field_is_a_type_error_before_sending(
     with pytest.raises(TypeError, match="emial"):
         await lh.patients.create(external_id="p1", phone="+34600111222", emial="a@b.org")  # type: ignore[call-arg]
     assert httpx_mock.get_requests() == []
+
+
+def test_http2_without_h2_is_a_clear_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "h2" else real(name, *a)
+    )
+    with pytest.raises(ConfigurationError, match=r"legithealth-async\[http2\]"):
+        LegitHealth(TOKEN, base_url=BASE, http2=True)
