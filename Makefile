@@ -28,9 +28,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-## make generate: delete generated/ and regenerate it from openapi/legit-health.yaml.
+## make generate: delete generated/ and regenerate it from openapi/legit-health.yaml; the sandbox
+## ships a copy of the contract inside the package (a test fails when the two differ).
 generate: $(STAMP)
 	scripts/generate.sh generated
+	cp openapi/legit-health.yaml src/legithealth_async/sandbox/openapi.yaml
 
 ## make check-generated: fails when generated/ differs from a fresh generation (new files too).
 check-generated: $(STAMP)
