@@ -92,10 +92,10 @@ async def run_all(jobs: Sequence[Callable[[], Coroutine[Any, Any, object]]]) -> 
             for job in jobs:
                 tg.start_soon(job)
     except BaseExceptionGroup as group:
-        raise _first_error(group) from None
+        raise first_error(group) from None
 
 
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     leaves: list[BaseException] = []
 
     def walk(exc: BaseException) -> None:
