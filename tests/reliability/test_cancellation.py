@@ -1,0 +1,190 @@
+"""Cancellation: a sync cancelled mid-run, a create cancelled in its backoff or its lookup.
+
+Nothing may be left running (tasks, connections, requests sent later), and the journal must be
+consistent with what Legit.Health holds, so that a second run completes the rest exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from legithealth_async import LegitHealth, RetryPolicy
+from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
+from legithealth_async.sync import Journal, SyncOutcome, sync_patients
+
+from .conftest import check_created_as_recorded, make_records
+
+COUNT = 800
+
+
+def _pool(lh: LegitHealth) -> Any:
+    return lh._requester._http._transport._pool  # type: ignore[attr-defined]
+
+
+async def _server_connections(server: SandboxServer) -> int:
+    assert server._server is not None
+    return len(server._server.server_state.connections)
+
+
+@pytest.mark.loopback
+async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) -> None:
+    sandbox = Sandbox(seed=31)
+    plan = {"latency_ms": 40.0, "jitter_ms": 30.0, "error_rate": 0.1, "retry_after": None}
+    sandbox.faults.set("*", FaultPlan(**plan))
+    sandbox.faults.set("createPatient", FaultPlan(**plan, drop_after_rate=0.05))
+    records = make_records(COUNT, seed=41)
+    journal_path = tmp_path / "journal.sqlite"
+    policy = RetryPolicy(initial=0.02, maximum=0.2, max_retries=8)
+
+    with SandboxServer(sandbox) as server:
+        tasks_before = set(asyncio.all_tasks())
+        seen: list[SyncOutcome] = []
+        yielded: list[SyncOutcome] = []
+        async with LegitHealth(
+            server.token, base_url=server.base_url, max_in_flight=16, retry_policy=policy
+        ) as lh:
+            with anyio.CancelScope() as scope:
+
+                def progress(outcome: SyncOutcome) -> None:
+                    seen.append(outcome)
+                    if len(seen) == 400:  # mid-window (windows of 256): requests in flight
+                        scope.cancel()
+
+                async for outcome in sync_patients(
+                    lh, records, journal=journal_path, concurrency=32, on_progress=progress
+                ):
+                    yielded.append(outcome)
+            assert scope.cancelled_caught
+            assert 256 <= len(yielded) < len(seen) < COUNT
+
+            # Nothing left running: no task, no request in flight, every slot back.
+            assert set(asyncio.all_tasks()) <= tasks_before
+            assert lh._requester._limiter.value == lh.max_in_flight
+            pool = _pool(lh)
+            assert pool._requests == []
+            assert all(c.is_idle() or c.is_closed() for c in pool.connections)
+            assert 0 < len(pool.connections) <= 16
+        # Closed: every client connection closed, and the server sees them all go.
+        assert all(c.is_closed() for c in pool.connections)
+        deadline = time.monotonic() + 5
+        while await _server_connections(server) and time.monotonic() < deadline:
+            await anyio.sleep(0.02)
+        assert await _server_connections(server) == 0
+        await anyio.sleep(0.15)  # requests the server was still sleeping on have ended
+
+        # The journal is intact and says only what Legit.Health holds, each patient once.
+        with Journal(journal_path) as journal:
+            assert journal.integrity_check()
+            entries = list(journal.entries())
+        assert len(entries) >= len(yielded)  # what was yielded was committed first
+        for entry in entries:
+            assert entry.outcome == "created"
+            held = sandbox.patient(entry.external_id)
+            assert held is not None and held["id"] == entry.patient_id
+            assert sandbox.create_effects(entry.external_id) == 1
+        made_before = len(sandbox.patients())
+        assert len(entries) <= made_before < COUNT
+
+        # A second run completes the rest, with no duplicate.
+        tasks_before = set(asyncio.all_tasks())
+        async with LegitHealth(
+            server.token, base_url=server.base_url, max_in_flight=16, retry_policy=policy
+        ) as lh:
+            rest = [
+                o async for o in sync_patients(lh, records, journal=journal_path, concurrency=32)
+            ]
+        assert set(asyncio.all_tasks()) <= tasks_before
+    assert len(rest) == COUNT and not [o for o in rest if o.failed]
+    assert sum(o.from_journal for o in rest) == len(entries)
+    assert len(sandbox.patients()) == COUNT
+    check_created_as_recorded(sandbox, records)
+    with Journal(journal_path) as journal:
+        assert journal.integrity_check()
+        counts = journal.counts()
+        assert set(counts) <= {"created", "unchanged"} and sum(counts.values()) == COUNT
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """The sandbox's transport, noting when each operation's request went out."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent: list[tuple[float, str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((time.monotonic(), request.method, request.url.path))
+        return await self.inner.handle_async_request(request)
+
+    def creates(self) -> int:
+        return sum(1 for _, method, _ in self.sent if method == "POST")
+
+    def after(self, moment: float) -> list[tuple[float, str, str]]:
+        return [s for s in self.sent if s[0] > moment]
+
+
+def _client(sandbox: Sandbox, recorder: Recorder) -> LegitHealth:
+    # Real sleeps: backoff of 0.8-1 s, and the sandbox's Retry-After is not sent.
+    return LegitHealth(
+        sandbox.token,
+        base_url=sandbox.base_url,
+        transport=recorder,
+        retry_policy=RetryPolicy(initial=1.0, maximum=2.0, jitter=0.2),
+    )
+
+
+async def test_a_create_cancelled_in_its_backoff_is_never_sent_again() -> None:
+    sandbox = Sandbox(seed=1)
+    # The first create fails before its effect; the lookup proves nothing was made; backoff.
+    sandbox.faults.set("createPatient", FaultPlan(error_rate=1.0, limit=1, retry_after=None))
+    recorder = Recorder(sandbox.transport())
+    async with _client(sandbox, recorder) as lh:
+        tasks_before = set(asyncio.all_tasks())
+        with anyio.move_on_after(0.3) as scope:
+            await lh.patients.create(external_id="p1", email="a@example.org")
+        assert scope.cancelled_caught
+        cancelled_at = time.monotonic()
+        assert [(m, p.rsplit("/", 1)[-1]) for _, m, p in recorder.sent] == [
+            ("POST", "patients"),
+            ("GET", "patients"),  # the reconciliation lookup
+        ]
+        await anyio.sleep(1.3)  # past any backoff (0.8-1 s): a leftover retry would have fired
+        assert recorder.after(cancelled_at) == []
+        assert set(asyncio.all_tasks()) <= tasks_before
+        assert lh._requester._limiter.value == lh.max_in_flight
+    assert sandbox.patient("p1") is None
+    assert sandbox.create_attempts("p1") == 0
+
+
+@pytest.mark.parametrize("first", ["error", "drop_after"])
+async def test_a_create_cancelled_in_its_reconciliation_lookup_is_never_sent_again(
+    first: str,
+) -> None:
+    sandbox = Sandbox(seed=2)
+    if first == "error":  # nothing made
+        sandbox.faults.set("createPatient", FaultPlan(error_rate=1.0, limit=1, retry_after=None))
+    else:  # made, but the answer was lost
+        sandbox.faults.set("createPatient", FaultPlan(drop_after_rate=1.0, limit=1))
+    sandbox.faults.set("getPatients", FaultPlan(latency_ms=5000))  # a lookup that hangs
+    recorder = Recorder(sandbox.transport())
+    async with _client(sandbox, recorder) as lh:
+        tasks_before = set(asyncio.all_tasks())
+        with anyio.move_on_after(0.3) as scope:
+            await lh.patients.create(external_id="p1", email="a@example.org")
+        assert scope.cancelled_caught
+        cancelled_at = time.monotonic()
+        assert [m for _, m, _ in recorder.sent] == ["POST", "GET"]
+        await anyio.sleep(1.3)
+        assert recorder.after(cancelled_at) == []
+        assert recorder.creates() == 1
+        assert set(asyncio.all_tasks()) <= tasks_before
+        assert lh._requester._limiter.value == lh.max_in_flight
+    made = 1 if first == "drop_after" else 0
+    assert sandbox.create_effects("p1") == made
+    assert sandbox.create_attempts("p1") == made
