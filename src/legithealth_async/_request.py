@@ -173,7 +173,7 @@ class Requester:
                     op.name, status, "status outside the contract", request_id
                 )
             delay = policy.retry_after(response.headers)
-            error = _status_error(op, status, body, request_id, delay, spec)
+            error = _status_error(op, status, body, request_id, delay, spec, self._token)
             if status == 409 and maybe_made and on_conflict is not None:
                 return await on_conflict()
             if not is_retryable_status(status, safe) or not retries_left:
@@ -299,6 +299,7 @@ def _status_error(
     request_id: str | None,
     retry_after: float | None,
     spec: Mapping[str, Any],
+    token: str,
 ) -> APIStatusError:
     error_code: str | None = None
     message: str | None = None
@@ -312,7 +313,8 @@ def _status_error(
             text = payload.get("message")
             error_code = code[:64] if isinstance(code, str) else None
             if isinstance(text, str):
-                message = redact_message(text, _sent_values(spec))
+                # The token too: it was sent (as a header), and a server may echo it.
+                message = redact_message(text, _sent_values(spec) | {token})
         else:
             message = "error body is not the documented object"
     cls = status_error_class(status, error_code)
