@@ -96,6 +96,7 @@ async def run_all(jobs: Sequence[Callable[[], Coroutine[Any, Any, object]]]) -> 
 
 
 def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first leaf of a task group's error that is not a cancellation (else the first)."""
     leaves: list[BaseException] = []
 
     def walk(exc: BaseException) -> None:

@@ -1,10 +1,11 @@
 """``sync_patients``: stream patient records into Legit.Health, creating or patching each one.
 
-The records are read a window at a time (bounded memory for any length). For each window: the
-journal is asked which records were synced before with the same content (skipped, no request);
-the others are looked up in batches of up to 100 external ids (getPatients); then each record is
-created, patched or left alone, ``concurrency`` at a time; the window's outcomes are committed to
-the journal and yielded, in input order; then the next window.
+A pipeline with bounded memory for any number of records: the records are read ahead at most
+``window`` at a time; each batch of up to 100 is checked against the journal (records synced
+before with the same content are skipped, no request) and looked up in one getPatients request;
+then each record is created, patched or left alone, ``concurrency`` at a time. Outcomes are
+committed to the journal as they happen and yielded in input order. Nothing waits for a whole
+window: a record held up by a long Retry-After holds back only the yields behind it, not the work.
 
 Exactly-once effects rest on the client: a create whose answer was lost is reconciled by a
 lookup, and a 409 on its retry resolves to the existing patient. A create refused with 409 on
@@ -15,13 +16,16 @@ token, a closed client) stops the run.
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 import anyio
+from anyio.abc import TaskGroup
 
+from .._constants import MAX_IDS_PER_REQUEST
 from ..errors import (
     AuthenticationError,
     ClientClosedError,
@@ -32,7 +36,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models import Patient
-from ..pagination import chunk_ids, run_all
+from ..pagination import first_error
 from .diff import condition_key, create_kwargs, plan_patch
 from .journal import Journal, JournalEntry
 from .outcomes import FailureReason, Outcome, SyncOutcome
@@ -52,7 +56,9 @@ FATAL_ERRORS: tuple[type[LegitHealthError], ...] = (
     ClientClosedError,
     ConfigurationError,
 )
+#: Journal commits: every this many outcomes, or when the oldest pending one is this old (s).
 _COMMIT_EVERY = 100
+_COMMIT_AFTER = 1.0
 
 ProgressCallback = Callable[[SyncOutcome], None]
 Records = Iterable[RecordSource] | AsyncIterable[RecordSource]
@@ -72,22 +78,30 @@ def _condition_ids(patient: Patient) -> dict[str, str]:
     return {condition_key(c.pathology_code, c.body_site_code): c.id for c in patient.conditions}
 
 
-async def _windows(records: Records, size: int) -> AsyncIterator[list[RecordSource]]:
-    batch: list[RecordSource] = []
+async def _items(records: Records) -> AsyncIterator[RecordSource]:
     if isinstance(records, AsyncIterable):
         async for item in records:
-            batch.append(item)
-            if len(batch) >= size:
-                yield batch
-                batch = []
+            yield item
     else:
         for item in records:
-            batch.append(item)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+            yield item
+
+
+class _Room:
+    """How many more records may be read ahead of the outcomes yielded (the memory bound)."""
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self._changed = anyio.Event()
+
+    async def wait_for(self, count: int) -> None:
+        while self.free < count:
+            self._changed = anyio.Event()
+            await self._changed.wait()
+
+    def release(self) -> None:
+        self.free += 1
+        self._changed.set()
 
 
 class _Run:
@@ -112,6 +126,7 @@ class _Run:
         self.seen: dict[str, int | None] = {}
         self.pending: list[JournalEntry] = []
         self.flush_lock = anyio.Lock()
+        self.flushed = time.monotonic()
 
     # -- journal ---------------------------------------------------------------------------
 
@@ -119,6 +134,7 @@ class _Run:
         """Commit the buffered journal entries."""
         async with self.flush_lock:
             entries, self.pending = self.pending, []
+            self.flushed = time.monotonic()
             if entries and self.journal is not None:
                 await self.journal.awrite(entries)
 
@@ -144,27 +160,23 @@ class _Run:
                 line=record.line,
             )
         )
-        if len(self.pending) >= _COMMIT_EVERY:
+        if len(self.pending) >= _COMMIT_EVERY or time.monotonic() - self.flushed > _COMMIT_AFTER:
             await self.flush()
 
-    # -- one window ------------------------------------------------------------------------
+    # -- one batch (up to 100 records) ------------------------------------------------------
 
-    async def window(self, items: list[RecordSource]) -> list[SyncOutcome]:
-        results: list[SyncOutcome | None] = [None] * len(items)
-        todo: list[tuple[int, PatientRecord]] = []
-        for index, item in enumerate(items):
-            early = self._admit(item)
-            if isinstance(early, SyncOutcome):
-                results[index] = early
-                await self._note(early, None)
-            else:
-                todo.append((index, early))
-
+    async def batch(
+        self,
+        batch: list[tuple[int, PatientRecord]],
+        deliver: Callable[[int, SyncOutcome], Awaitable[None]],
+        tg: TaskGroup,
+    ) -> None:
+        """Skip what the journal knows, look the rest up in one request, start a task each."""
         known = {}
-        if self.journal is not None and not self.force and todo:
-            known = await self.journal.aget_many([r.external_id for _, r in todo])
+        if self.journal is not None and not self.force:
+            known = await self.journal.aget_many([r.external_id for _, r in batch])
         lookup: list[tuple[int, PatientRecord]] = []
-        for index, record in todo:
+        for seq, record in batch:
             entry = known.get(record.external_id)
             if (
                 entry is not None
@@ -179,42 +191,42 @@ class _Run:
                     from_journal=True,
                     dry_run=self.dry_run,
                 )
-                results[index] = outcome
                 await self._note(outcome, record)
+                await deliver(seq, outcome)
             else:
-                lookup.append((index, record))
+                lookup.append((seq, record))
+        if not lookup:
+            return
+        found: dict[str, Patient] = {}
+        lookup_error: BaseException | None = None
+        async with self.limiter:
+            try:
+                result = await self.client.patients.get_many([r.external_id for _, r in lookup])
+            except FATAL_ERRORS:
+                raise
+            except Exception as exc:
+                lookup_error = exc
+            else:
+                found = {p.external_id: p for p in result.found}
+        for seq, record in lookup:
+            if lookup_error is not None:
+                outcome = self._failed(record, lookup_error)
+                await self._note(outcome, record)
+                await deliver(seq, outcome)
+            else:
+                tg.start_soon(self.one, seq, record, found.get(record.external_id), deliver)
 
-        found: dict[str, Patient | None] = {}
-        failed_lookup: dict[str, BaseException] = {}
-
-        async def fetch(chunk: list[str]) -> None:
-            async with self.limiter:
-                try:
-                    result = await self.client.patients.get_many(chunk)
-                except FATAL_ERRORS:
-                    raise
-                except Exception as exc:
-                    failed_lookup.update(dict.fromkeys(chunk, exc))
-                    return
-            found.update({p.external_id: p for p in result.found})
-            found.update(dict.fromkeys(result.missing))
-
-        ids = [r.external_id for _, r in lookup]
-        await run_all([functools.partial(fetch, chunk) for chunk in chunk_ids(ids)])
-
-        async def one(index: int, record: PatientRecord) -> None:
-            async with self.limiter:
-                error = failed_lookup.get(record.external_id)
-                if error is not None:
-                    outcome = self._failed(record, error)
-                    await self._note(outcome, record)
-                else:
-                    outcome = await self._sync_one(record, found.get(record.external_id))
-            results[index] = outcome
-
-        await run_all([functools.partial(one, i, r) for i, r in lookup])
-        await self.flush()
-        return [r for r in results if r is not None]
+    async def one(
+        self,
+        seq: int,
+        record: PatientRecord,
+        patient: Patient | None,
+        deliver: Callable[[int, SyncOutcome], Awaitable[None]],
+    ) -> None:
+        """Sync one record within the concurrency limit and hand its outcome on."""
+        async with self.limiter:
+            outcome = await self._sync_one(record, patient)
+        await deliver(seq, outcome)
 
     def _admit(self, item: RecordSource) -> SyncOutcome | PatientRecord:
         """A failure for a bad row or a duplicate; else the validated record."""
@@ -342,8 +354,9 @@ async def sync_patients(
     """Upsert every record into Legit.Health; yield one :class:`SyncOutcome` per record.
 
     ``records`` is any (async) iterable of :class:`PatientRecord` (or :class:`BadRecord` rows
-    from a reader, reported as failures), of any length: it is read ``window`` records at a time
-    (default ``max(8 * concurrency, 256)``), and outcomes come in input order, window by window.
+    from a reader, reported as failures), of any length: at most ``window`` records (default
+    ``max(8 * concurrency, 256)``) are read ahead of the outcomes yielded, which come in input
+    order as soon as each one and those before it are done.
     A record is created when Legit.Health does not know its external id, patched with only what
     differs, or left unchanged; a failed record never stops the others (only a wrong token or a
     closed client stops the run, by raising). A later record with an external id seen before
@@ -354,7 +367,8 @@ async def sync_patients(
     looks every record up anyway. ``dry_run`` sends no write (lookups still happen) and writes
     no journal. ``on_progress`` is called with each outcome as it happens (on the event loop;
     keep it quick). Use it as ``async with contextlib.aclosing(sync_patients(...)) as outcomes``
-    when you may stop early.
+    when you may stop early. The work runs in a task of its own (asyncio), ended with the
+    iteration: breaking out, an error or a cancellation leaves nothing running.
     """
     if concurrency < 1:
         raise ConfigurationError("concurrency must be at least 1")
@@ -374,12 +388,62 @@ async def sync_patients(
         force=force,
         on_progress=on_progress,
     )
+    room = _Room(size)
+    send, receive = anyio.create_memory_object_stream[tuple[int, SyncOutcome]](size + 1)
+
+    async def deliver(seq: int, outcome: SyncOutcome) -> None:
+        await send.send((seq, outcome))
+
+    async def pipeline() -> None:
+        batch_size = min(MAX_IDS_PER_REQUEST, size)
+        items = aiter(_items(records))
+        seq = 0
+        try:
+            async with send, anyio.create_task_group() as tg:
+                more = True
+                while more:
+                    # Read a whole batch only when there is room for it: a partial batch
+                    # never sits holding room that only its own outcomes could free.
+                    await room.wait_for(batch_size)
+                    batch: list[tuple[int, PatientRecord]] = []
+                    while len(batch) < batch_size and room.free > 0:
+                        try:
+                            item = await anext(items)
+                        except StopAsyncIteration:
+                            more = False
+                            break
+                        room.free -= 1
+                        admitted = run._admit(item)
+                        if isinstance(admitted, SyncOutcome):
+                            await run._note(admitted, None)
+                            await deliver(seq, admitted)
+                        else:
+                            batch.append((seq, admitted))
+                        seq += 1
+                    if batch:
+                        tg.start_soon(run.batch, batch, deliver, tg)
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
+
+    # The pipeline runs in its own task so that no task group spans a ``yield`` of this
+    # generator; the ``finally`` below ends it whichever way the iteration ends.
+    task = asyncio.get_running_loop().create_task(pipeline())
     try:
-        async for items in _windows(records, size):
-            for outcome in await run.window(items):
-                yield outcome
+        waiting: dict[int, SyncOutcome] = {}
+        following = 0
+        async with receive:
+            async for seq, outcome in receive:
+                waiting[seq] = outcome
+                while following in waiting:
+                    ready = waiting.pop(following)
+                    following += 1
+                    room.release()
+                    yield ready
+        await task  # re-raises what stopped the pipeline (a wrong token, a closed client)
     finally:
         with anyio.CancelScope(shield=True):
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
             await run.flush()
             if owned is not None:
                 await owned.aclose()
