@@ -162,26 +162,28 @@ class Requester:
                 try:
                     return op.parse(json.loads(body))
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    raise UnexpectedResponseError(
+                    unreadable = UnexpectedResponseError(
                         op.name, status, _parse_failure(exc), _request_id(response)
-                    ) from None
+                    )
+                # The create succeeded but its answer is unreadable: fetch what it made.
+                return await self._recover(op, safe, reconcile, unreadable)
             request_id = _request_id(response)
             _log_attempt(op, request, status, started, attempt, request_id)
 
             if status not in _CONTRACT_ERROR_STATUSES:
-                raise UnexpectedResponseError(
+                unexpected = UnexpectedResponseError(
                     op.name, status, "status outside the contract", request_id
                 )
+                if status < 500:
+                    raise unexpected
+                return await self._recover(op, safe, reconcile, unexpected)
             delay = policy.retry_after(response.headers)
             error = _status_error(op, status, body, request_id, delay, spec, self._token)
             if status == 409 and maybe_made and on_conflict is not None:
                 return await on_conflict()
             if not is_retryable_status(status, safe) or not retries_left:
-                if status >= 500 and not safe and reconcile is not None:
-                    # Not retried, but the create may have happened: return it if it did.
-                    found = await self._reconcile(op, reconcile, f"HTTP {status}")
-                    if found is not None:
-                        return found
+                if status >= 500:
+                    return await self._recover(op, safe, reconcile, error)
                 raise error
             if delay is not None and delay > policy.retry_after_cap:
                 raise error
@@ -194,6 +196,20 @@ class Requester:
                     return found
                 maybe_made = True
             await options.sleep(delay if delay is not None else policy.backoff(attempt))
+
+    async def _recover(
+        self,
+        op: Operation[T],
+        safe: bool,
+        reconcile: Reconcile[T] | None,
+        error: LegitHealthError,
+    ) -> T:
+        """After a final failure that may hide an applied create: what it made, else ``error``."""
+        if not safe and reconcile is not None:
+            found = await self._reconcile(op, reconcile, type(error).__name__)
+            if found is not None:
+                return found
+        raise error
 
     async def _reconcile(self, op: Operation[T], reconcile: Reconcile[T], reason: str) -> T | None:
         try:

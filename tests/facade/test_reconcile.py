@@ -187,3 +187,37 @@ async def test_practitioner_create_reconciles_through_the_token_endpoint(
     assert practitioner.id is None and practitioner.external_id == "d1"
     sent = json.loads(httpx_mock.get_requests()[1].content)
     assert sent == {"externalIds": ["d1"], "sendLinkToPractitionerByEmail": False}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(201, content=b""),
+        httpx.Response(201, text='{"id": "lh-p1", "externalId"'),
+        httpx.Response(201, json={"externalId": "p1", "conditions": []}),
+        httpx.Response(599, json={}),
+    ],
+    ids=["empty-201", "truncated-201", "missing-id-201", "status-599"],
+)
+async def test_unreadable_create_answers_are_resolved_by_lookup(
+    lh: LegitHealth, httpx_mock: HTTPXMock, answer: httpx.Response
+) -> None:
+    httpx_mock.add_response(
+        url=POST_URL, method="POST", status_code=answer.status_code, content=answer.content
+    )
+    httpx_mock.add_response(url=GET_URL, json=[patient_json("p1")])
+    patient = await lh.patients.create(external_id="p1", email="ada@example.org")
+    assert patient.id == "lh-p1"
+    assert _methods(httpx_mock) == ["POST", "GET"]  # found, never re-sent
+
+
+async def test_unreadable_create_answer_with_nothing_made_is_the_typed_error(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    from legithealth_async import UnexpectedResponseError
+
+    httpx_mock.add_response(url=POST_URL, method="POST", status_code=599, json={})
+    httpx_mock.add_response(url=GET_URL, json=[])
+    with pytest.raises(UnexpectedResponseError, match="599"):
+        await lh.patients.create(external_id="p1", email="ada@example.org")
+    assert _methods(httpx_mock) == ["POST", "GET"]
