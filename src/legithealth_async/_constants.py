@@ -22,6 +22,9 @@ DEFAULT_MAX_RETRIES: Final = 4
 #: Requests in flight per client; the httpx pool is sized to match, so no PoolTimeout under load.
 DEFAULT_MAX_IN_FLIGHT: Final = 64
 DEFAULT_KEEPALIVE_EXPIRY: Final = 30.0
+#: Connections per pool of the default transport (httpcore's per-request cost grows with the
+#: square of a pool's size; see _transport.py).
+POOL_SHARD_SIZE: Final = 4
 
 #: Exponential backoff: BACKOFF_INITIAL * 2**(n-1), capped at BACKOFF_MAX, times a random factor
 #: in [1 - BACKOFF_JITTER, 1].

@@ -15,6 +15,7 @@ from . import _constants as C
 from ._logs import redact_httpx_logs_for
 from ._request import Requester, RequestOptions
 from ._retry import RetryPolicy
+from ._transport import ShardedTransport, environment_proxy
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
 
@@ -80,18 +81,19 @@ class LegitHealth:
                 "http2=True needs the h2 package: pip install 'legithealth-async[http2]'"
             )
         if http_client is None:
+            if transport is None:
+                transport = ShardedTransport(
+                    max_connections=max_in_flight,
+                    shard_size=C.POOL_SHARD_SIZE,
+                    keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
+                    http2=http2,
+                    proxy=environment_proxy(httpx.URL(url)),
+                )
             http = httpx.AsyncClient(
                 base_url=url,
                 transport=transport,
-                http2=http2,
-                limits=httpx.Limits(
-                    max_connections=max_in_flight,
-                    max_keepalive_connections=max_in_flight,
-                    keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
-                ),
                 headers={"User-Agent": C.USER_AGENT},
                 follow_redirects=False,
-                trust_env=True,
             )
         else:
             http = http_client

@@ -24,8 +24,10 @@ from .conftest import check_created_as_recorded, make_records
 COUNT = 800
 
 
-def _pool(lh: LegitHealth) -> Any:
-    return lh._requester._http._transport._pool  # type: ignore[attr-defined]
+def _pools(lh: LegitHealth) -> list[Any]:
+    """The connection pools of the client's default transport (several small ones)."""
+    transport = lh._requester._http._transport
+    return [shard._pool for shard in transport._shards]  # type: ignore[attr-defined]
 
 
 async def _server_connections(server: SandboxServer) -> int:
@@ -67,12 +69,14 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
             # Nothing left running: no task, no request in flight, every slot back.
             assert set(asyncio.all_tasks()) <= tasks_before
             assert lh._requester._limiter.value == lh.max_in_flight
-            pool = _pool(lh)
-            assert pool._requests == []
-            assert all(c.is_idle() or c.is_closed() for c in pool.connections)
-            assert 0 < len(pool.connections) <= 16
+            pools = _pools(lh)
+            connections = [c for pool in pools for c in pool.connections]
+            assert all(pool._requests == [] for pool in pools)
+            assert all(c.is_idle() or c.is_closed() for c in connections)
+            assert 0 < len(connections) <= 16
+            assert lh._requester._http._transport._load == [0] * len(pools)  # type: ignore[attr-defined]
         # Closed: every client connection closed, and the server sees them all go.
-        assert all(c.is_closed() for c in pool.connections)
+        assert all(c.is_closed() for c in connections)
         deadline = time.monotonic() + 5
         while await _server_connections(server) and time.monotonic() < deadline:
             await anyio.sleep(0.02)
