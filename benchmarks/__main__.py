@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import getmany, memory, percall, throughput
+from . import getmany, loopback, memory, percall, throughput
 from ._common import Report, Settings
 
 SECTIONS = {
@@ -16,6 +16,7 @@ SECTIONS = {
     "sync": throughput.run,
     "getmany": getmany.run,
     "memory": memory.run,
+    "loopback": loopback.run,
 }
 
 
