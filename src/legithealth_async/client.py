@@ -37,10 +37,11 @@ class LegitHealth:
 
     ``api_token`` and ``base_url`` default to ``LEGITHEALTH_API_TOKEN`` / ``LEGITHEALTH_BASE_URL``.
     One ``httpx.AsyncClient`` per client, closed by ``async with`` or :meth:`aclose`. At most
-    ``max_in_flight`` requests are in flight at once (the connection pool is sized to match).
+    ``max_in_flight`` requests are in flight at once, over as many connections split into small
+    pools (see ``_transport.py``: httpcore's pool cost grows with the square of its size).
     Pass ``transport`` (e.g. the sandbox's) or a whole ``http_client`` of your own (yours to
-    close; size its pool to at least ``max_in_flight``). ``retry_policy`` and ``sleep`` let tests
-    pin the backoff.
+    close; give it room for ``max_in_flight`` connections, ideally no more than 32 in one
+    pool). ``retry_policy`` and ``sleep`` let tests pin the backoff.
     """
 
     __slots__ = (
