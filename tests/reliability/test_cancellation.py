@@ -73,7 +73,9 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
             connections = [c for pool in pools for c in pool.connections]
             assert all(pool._requests == [] for pool in pools)
             assert all(c.is_idle() or c.is_closed() for c in connections)
-            assert 0 < len(connections) <= 16
+            # Connections whose request was cancelled are closed and dropped by their pool, so
+            # how many remain depends on timing; never more than the client's limit.
+            assert len(connections) <= 16
             assert lh._requester._http._transport._load == [0] * len(pools)  # type: ignore[attr-defined]
         # Closed: every client connection closed, and the server sees them all go.
         assert all(c.is_closed() for c in connections)
