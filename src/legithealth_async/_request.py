@@ -144,13 +144,13 @@ class Requester:
                 )
                 reason = type(exc).__name__
                 if was_sent(exc) and not safe:
-                    if not retries_left or reconcile is None:
+                    if reconcile is None:
                         raise AmbiguousOutcomeError(op.name, reason) from exc
                     found = await self._reconcile(op, reconcile, reason)
                     if found is not None:
                         return found
                     maybe_made = True
-                elif not retries_left:
+                if not retries_left:  # (for a create: the lookup proved nothing was made)
                     raise error_cls(op.name, reason) from exc
                 await options.sleep(policy.backoff(attempt))
                 continue

@@ -221,3 +221,18 @@ async def test_unreadable_create_answer_with_nothing_made_is_the_typed_error(
     with pytest.raises(UnexpectedResponseError, match="599"):
         await lh.patients.create(external_id="p1", email="ada@example.org")
     assert _methods(httpx_mock) == ["POST", "GET"]
+
+
+async def test_a_create_that_never_got_through_ends_in_the_transport_error(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    """Every attempt timed out and every lookup proved nothing was made: not ambiguous."""
+    from legithealth_async import APITimeoutError
+
+    lh = lh.with_options(max_retries=1)
+    for _ in range(2):
+        httpx_mock.add_exception(httpx.ReadTimeout("slow"), url=POST_URL, method="POST")
+        httpx_mock.add_response(url=GET_URL, json=[])
+    with pytest.raises(APITimeoutError):
+        await lh.patients.create(external_id="p1", email="ada@example.org")
+    assert _methods(httpx_mock) == ["POST", "GET", "POST", "GET"]
