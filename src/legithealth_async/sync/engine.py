@@ -122,7 +122,7 @@ class _Run:
         self.dry_run = dry_run
         self.force = force
         self.on_progress = on_progress
-        self.limiter = anyio.CapacityLimiter(concurrency)
+        self.limiter = anyio.Semaphore(concurrency, fast_acquire=True)
         self.seen: dict[str, int | None] = {}
         self.pending: list[JournalEntry] = []
         self.flush_lock = anyio.Lock()
