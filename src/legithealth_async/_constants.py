@@ -55,3 +55,12 @@ REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-amzn-requestid")
 LOGIN_LINK_BASE: Final = "https://app.legit.health/u/home"
 
 LOGGER_NAME: Final = "legithealth_async"
+
+#: Bulk sync: records in flight at once, and how far it reads ahead of what it has yielded
+#: (SYNC_READ_AHEAD_PER_RECORD x concurrency, at least SYNC_MIN_READ_AHEAD).
+SYNC_CONCURRENCY: Final = 16
+SYNC_READ_AHEAD_PER_RECORD: Final = 8
+SYNC_MIN_READ_AHEAD: Final = 256
+#: Journal commits: every this many outcomes, or when the oldest pending one is this old (s).
+SYNC_COMMIT_EVERY: Final = 100
+SYNC_COMMIT_AFTER: Final = 1.0

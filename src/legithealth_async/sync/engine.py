@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import anyio
 from anyio.abc import TaskGroup
 
-from .._constants import MAX_IDS_PER_REQUEST
+from .. import _constants as C
 from ..errors import (
     AuthenticationError,
     ClientClosedError,
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CONCURRENCY", "sync_patients"]
 
 #: Records processed at once by default.
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = C.SYNC_CONCURRENCY
 #: Errors that would fail every record: they stop the run instead.
 FATAL_ERRORS: tuple[type[LegitHealthError], ...] = (
     AuthenticationError,
@@ -56,9 +56,6 @@ FATAL_ERRORS: tuple[type[LegitHealthError], ...] = (
     ClientClosedError,
     ConfigurationError,
 )
-#: Journal commits: every this many outcomes, or when the oldest pending one is this old (s).
-_COMMIT_EVERY = 100
-_COMMIT_AFTER = 1.0
 
 ProgressCallback = Callable[[SyncOutcome], None]
 Records = Iterable[RecordSource] | AsyncIterable[RecordSource]
@@ -160,7 +157,10 @@ class _Run:
                 line=record.line,
             )
         )
-        if len(self.pending) >= _COMMIT_EVERY or time.monotonic() - self.flushed > _COMMIT_AFTER:
+        if (
+            len(self.pending) >= C.SYNC_COMMIT_EVERY
+            or time.monotonic() - self.flushed > C.SYNC_COMMIT_AFTER
+        ):
             await self.flush()
 
     # -- one batch (up to 100 records) ------------------------------------------------------
@@ -372,7 +372,11 @@ async def sync_patients(
     """
     if concurrency < 1:
         raise ConfigurationError("concurrency must be at least 1")
-    size = window if window is not None else max(8 * concurrency, 256)
+    size = (
+        window
+        if window is not None
+        else max(C.SYNC_READ_AHEAD_PER_RECORD * concurrency, C.SYNC_MIN_READ_AHEAD)
+    )
     if size < 1:
         raise ConfigurationError("window must be at least 1")
     owned = None
@@ -395,7 +399,7 @@ async def sync_patients(
         await send.send((seq, outcome))
 
     async def pipeline() -> None:
-        batch_size = min(MAX_IDS_PER_REQUEST, size)
+        batch_size = min(C.MAX_IDS_PER_REQUEST, size)
         items = aiter(_items(records))
         seq = 0
         try:
