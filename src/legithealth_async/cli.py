@@ -228,6 +228,7 @@ class SyncOptions:
     journal: Path | None = None
     dry_run: bool = False
     force: bool = False
+    episodes: bool = False
     report: Path | None = None
     token: str | None = field(default=None, repr=False)
     base_url: str | None = None
@@ -266,6 +267,7 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
                 journal=journal,
                 dry_run=options.dry_run,
                 force=options.force,
+                episodes=options.episodes,
                 on_progress=progress,
             ):
                 if outcome.failed:
@@ -366,6 +368,7 @@ def _sync_command(args: argparse.Namespace) -> int:
         journal=journal,
         dry_run=args.dry_run,
         force=args.force,
+        episodes=args.episodes,
         report=Path(args.report) if args.report else None,
         token=args.token,
         base_url=args.base_url,
@@ -434,7 +437,10 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("file", metavar="FILE", help="patients, .jsonl or .csv")
     sync.add_argument("--format", choices=["jsonl", "csv"], help="default: from the file name")
     sync.add_argument(
-        "--concurrency", type=_positive, default=16, help="records in flight at once (16)"
+        "--concurrency",
+        type=_positive,
+        default=C.SYNC_CONCURRENCY,
+        help=f"records in flight at once ({C.SYNC_CONCURRENCY})",
     )
     sync.add_argument(
         "--journal",
@@ -447,6 +453,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sync.add_argument(
         "--force", action="store_true", help="look up every record, even those the journal skips"
+    )
+    sync.add_argument(
+        "--episodes",
+        action="store_true",
+        help="also journal each condition's episode-of-care ids (one request per condition)",
     )
     sync.add_argument(
         "--report", metavar="PATH", help="write each failure as a JSON line (line, id, reason)"

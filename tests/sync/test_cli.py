@@ -215,3 +215,21 @@ def test_dry_run_and_sandbox_faults(tmp_path: Path, capsys) -> None:
     assert "dry run" in capsys.readouterr().out
     code = main(["sync", str(path), "--sandbox", "--sandbox-faults", "--progress", "none"])
     assert code == 0
+
+
+def test_episodes_flag_completes_the_id_map(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "p.jsonl"
+    write_patients(path, 20, seed=4)
+    journal = tmp_path / "j.sqlite"
+    argv = ["sync", str(path), "--sandbox", "--journal", str(journal), "--episodes"]
+    assert main([*argv, "--progress", "none"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "map.jsonl"
+    assert main(["journal", "export", str(journal), "--output", str(out)]) == 0
+    entries = [json.loads(line) for line in out.read_text().splitlines()]
+    with_conditions = [e for e in entries if e["conditionIds"]]
+    assert with_conditions  # the synthetic file has patients with conditions
+    for entry in with_conditions:
+        # Every condition learned has its (single, active) episode learned too.
+        assert set(entry["episodeIds"]) == set(entry["conditionIds"].values())
+        assert all(len(ids) == 1 for ids in entry["episodeIds"].values())

@@ -223,3 +223,32 @@ async def test_client_method_and_top_level_exports(lh, sandbox: Sandbox) -> None
     outcomes = [o async for o in lh.sync_patients([rec("p1")], concurrency=2)]
     assert [o.outcome for o in outcomes] == [Outcome.CREATED]
     assert "p1" not in repr(outcomes[0])
+
+
+async def test_episodes_option_journals_each_conditions_episode_ids(
+    lh, sandbox: Sandbox, tmp_path
+) -> None:
+    journal = tmp_path / "j.sqlite"
+    records = [
+        rec("p1", conditions=(cond(), cond(pathology="ED80", site="headFront"))),
+        rec("p2"),
+    ]
+    outcomes = await run(lh, records, journal=journal, episodes=True)
+    assert [o.outcome for o in outcomes] == [Outcome.CREATED, Outcome.CREATED]
+    with Journal(journal) as j:
+        entry = j.get("p1")
+        assert entry is not None
+        held = sandbox.patient("p1")
+        assert held is not None
+        expected = {
+            c["id"]: [e["id"] for e in sandbox.episodes(c["id"])] for c in held["conditions"]
+        }
+        assert entry.episode_ids == expected
+        assert all(len(ids) == 1 for ids in expected.values())  # one active episode each
+        empty = j.get("p2")
+        assert empty is not None and empty.episode_ids == {}
+    # Without the option, no episode is listed (no extra request).
+    outcomes = await run(lh, [rec("p3", conditions=(cond(),))], journal=journal)
+    with Journal(journal) as j:
+        entry = j.get("p3")
+        assert entry is not None and entry.episode_ids == {}

@@ -17,6 +17,7 @@ token, a closed client) stops the run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
@@ -36,7 +37,7 @@ from ..errors import (
     ValidationError,
 )
 from ..models import Patient
-from ..pagination import first_error
+from ..pagination import first_error, run_all
 from .diff import condition_key, create_kwargs, plan_patch
 from .journal import Journal, JournalEntry
 from .outcomes import FailureReason, Outcome, SyncOutcome
@@ -113,8 +114,10 @@ class _Run:
         dry_run: bool,
         force: bool,
         on_progress: ProgressCallback | None,
+        episodes: bool = False,
     ) -> None:
         self.client = client
+        self.episodes = episodes and not dry_run
         self.journal = journal
         self.dry_run = dry_run
         self.force = force
@@ -140,6 +143,7 @@ class _Run:
         outcome: SyncOutcome,
         record: PatientRecord | None,
         condition_ids: dict[str, str] | None = None,
+        episode_ids: dict[str, list[str]] | None = None,
     ) -> None:
         if self.on_progress is not None:
             self.on_progress(outcome)
@@ -153,6 +157,7 @@ class _Run:
                 content_hash=record.content_hash() if ok else None,
                 patient_id=outcome.patient_id,
                 condition_ids=condition_ids or {},
+                episode_ids=episode_ids or {},
                 error=outcome.reason.error if outcome.reason else None,
                 line=record.line,
             )
@@ -336,8 +341,31 @@ class _Run:
             changes=changes,
             dry_run=self.dry_run,
         )
-        await self._note(outcome, record, condition_ids=_condition_ids(patient))
+        episode_ids = await self._episode_ids(patient) if self.episodes else None
+        await self._note(
+            outcome, record, condition_ids=_condition_ids(patient), episode_ids=episode_ids
+        )
         return outcome
+
+    async def _episode_ids(self, patient: Patient) -> dict[str, list[str]] | None:
+        """Each condition's episode ids (one getEpisodesOfCare each, concurrently).
+
+        The record is synced already: a failed listing leaves the ids unknown (None), it does
+        not fail the record.
+        """
+        found: dict[str, list[str]] = {}
+
+        async def fetch(condition_id: str) -> None:
+            episodes = await self.client.episodes_of_care.list_for_condition(condition_id)
+            found[condition_id] = [e.id for e in episodes]
+
+        try:
+            await run_all([functools.partial(fetch, c.id) for c in patient.conditions])
+        except FATAL_ERRORS:
+            raise
+        except LegitHealthError:
+            return None
+        return found
 
 
 async def sync_patients(
@@ -350,6 +378,7 @@ async def sync_patients(
     on_progress: ProgressCallback | None = None,
     window: int | None = None,
     force: bool = False,
+    episodes: bool = False,
 ) -> AsyncIterator[SyncOutcome]:
     """Upsert every record into Legit.Health; yield one :class:`SyncOutcome` per record.
 
@@ -364,7 +393,9 @@ async def sync_patients(
 
     ``journal`` (a :class:`Journal` or a path) makes the run resumable: records synced before
     with the same content are skipped without a request (``from_journal=True``); ``force=True``
-    looks every record up anyway. ``dry_run`` sends no write (lookups still happen) and writes
+    looks every record up anyway. ``episodes=True`` also lists each synced record's conditions'
+    episodes of care (one request per condition) and journals their ids, completing the
+    HRM ↔ Legit.Health id map. ``dry_run`` sends no write (lookups still happen) and writes
     no journal. ``on_progress`` is called with each outcome as it happens (on the event loop;
     keep it quick). Use it as ``async with contextlib.aclosing(sync_patients(...)) as outcomes``
     when you may stop early. The work runs in a task of its own (asyncio), ended with the
@@ -391,6 +422,7 @@ async def sync_patients(
         dry_run=dry_run,
         force=force,
         on_progress=on_progress,
+        episodes=episodes,
     )
     room = _Room(size)
     send, receive = anyio.create_memory_object_stream[tuple[int, SyncOutcome]](size + 1)
