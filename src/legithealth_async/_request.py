@@ -6,6 +6,7 @@ map errors → retry with backoff, reconciling creates after ambiguous failures 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     ClientClosedError,
+    ConfigurationError,
     LegitHealthError,
     UnexpectedResponseError,
     status_error_class,
@@ -62,7 +64,7 @@ Reconcile = Callable[[], Awaitable[T | None]]
 class Requester:
     """Owns the HTTP client, the token and the in-flight limit; sends every request."""
 
-    __slots__ = ("_closed", "_http", "_limiter", "_owns_http", "_token")
+    __slots__ = ("_closed", "_http", "_limiter", "_loop", "_owns_http", "_token")
 
     def __init__(
         self, *, http: httpx.AsyncClient, owns_http: bool, token: str, max_in_flight: int
@@ -74,6 +76,7 @@ class Requester:
         # (a CapacityLimiter always yields once; measured at ~26 µs a call in `make bench`).
         self._limiter = anyio.Semaphore(max_in_flight, fast_acquire=True)
         self._closed = False
+        self._loop: object = None
 
     def __repr__(self) -> str:
         return f"<Requester base_url={str(self._http.base_url)!r} closed={self._closed}>"
@@ -116,6 +119,7 @@ class Requester:
         """
         if self._closed:
             raise ClientClosedError("this LegitHealth client is closed; create a new one")
+        self._check_loop()
         safe = op.idempotent if idempotent is None else idempotent
         policy = options.retry
         spec = op.build(*args, **kwargs)
@@ -196,6 +200,20 @@ class Requester:
                     return found
                 maybe_made = True
             await options.sleep(delay if delay is not None else policy.backoff(attempt))
+
+    def _check_loop(self) -> None:
+        """Connections and limits belong to the event loop of the first call: refuse another."""
+        try:
+            loop: object = asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio (e.g. trio): nothing to compare
+            return
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise ConfigurationError(
+                "this LegitHealth client was first used on another event loop (its connections "
+                "belong to that loop): create one client per event loop"
+            )
 
     async def _recover(
         self,

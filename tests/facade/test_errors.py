@@ -361,3 +361,14 @@ def test_http2_without_h2_is_a_clear_configuration_error(monkeypatch: pytest.Mon
     )
     with pytest.raises(ConfigurationError, match=r"legithealth-async\[http2\]"):
         LegitHealth(TOKEN, base_url=BASE, http2=True)
+
+
+def test_a_client_used_on_a_second_event_loop_says_so(httpx_mock: HTTPXMock) -> None:
+    import asyncio
+
+    httpx_mock.add_response(url=f"{BASE}/practitioners/specialties", json=[])
+    lh = LegitHealth(TOKEN, base_url=BASE)
+    asyncio.run(lh.practitioners.specialties())
+    with pytest.raises(ConfigurationError, match="one client per event loop"):
+        asyncio.run(lh.practitioners.specialties())
+    assert len(httpx_mock.get_requests()) == 1
