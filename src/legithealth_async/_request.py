@@ -64,7 +64,16 @@ Reconcile = Callable[[], Awaitable[T | None]]
 class Requester:
     """Owns the HTTP client, the token and the in-flight limit; sends every request."""
 
-    __slots__ = ("_closed", "_http", "_limiter", "_loop", "_owns_http", "_token")
+    __slots__ = (
+        "_base",
+        "_closed",
+        "_headers",
+        "_http",
+        "_limiter",
+        "_loop",
+        "_owns_http",
+        "_token",
+    )
 
     def __init__(
         self, *, http: httpx.AsyncClient, owns_http: bool, token: str, max_in_flight: int
@@ -77,6 +86,12 @@ class Requester:
         self._limiter = anyio.Semaphore(max_in_flight, fast_acquire=True)
         self._closed = False
         self._loop: object = None
+        # Requests are built here rather than by ``AsyncClient.build_request``, which merges
+        # cookies, params and headers anew on every call (~20 µs of a ~130 µs call): the
+        # client's headers are taken once, the token added, and paths joined to the base URL.
+        self._base = str(http.base_url).rstrip("/")
+        self._headers = httpx.Headers(http.headers)
+        self._headers[C.API_TOKEN_HEADER] = token
 
     def __repr__(self) -> str:
         return f"<Requester base_url={str(self._http.base_url)!r} closed={self._closed}>"
@@ -123,13 +138,13 @@ class Requester:
         safe = op.idempotent if idempotent is None else idempotent
         policy = options.retry
         spec = op.build(*args, **kwargs)
-        request = self._http.build_request(
+        request = httpx.Request(
             spec["method"],
-            _keep_dot_segments(spec["url"]),
+            self._base + _keep_dot_segments(spec["url"]),
             params=spec.get("params"),
             json=spec.get("json"),
-            headers={C.API_TOKEN_HEADER: self._token},
-            timeout=options.timeout,
+            headers=self._headers,
+            extensions={"timeout": options.timeout.as_dict()},
         )
         attempt = 0
         maybe_made = False  # an earlier attempt of this create may have taken effect

@@ -101,3 +101,25 @@ def test_environment_proxy_is_honoured_and_no_proxy_bypasses(
     lh = LegitHealth("t", base_url="https://api.legit.health/v1")
     pool = _shards(lh)._shards[0]._pool
     assert type(pool).__name__ == "AsyncHTTPProxy"
+
+
+async def test_requests_carry_the_clients_headers_the_token_and_the_timeout() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[])
+
+    own = httpx.AsyncClient(
+        transport=httpx.MockTransport(answer), headers={"X-Hospital-Trace": "abc"}
+    )
+    async with LegitHealth(
+        "tok", base_url="https://api.test/integration/v1/", http_client=own
+    ) as lh:
+        await lh.with_options(timeout=7).practitioners.specialties()
+    await own.aclose()
+    (request,) = seen
+    assert str(request.url) == "https://api.test/integration/v1/practitioners/specialties"
+    assert request.headers["X-Hospital-Trace"] == "abc"
+    assert request.headers["X-API-TOKEN"] == "tok"
+    assert request.extensions["timeout"] == httpx.Timeout(7).as_dict()
