@@ -56,7 +56,7 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
 
                 def progress(outcome: SyncOutcome) -> None:
                     seen.append(outcome)
-                    if len(seen) == 400:  # mid-window (windows of 256): requests in flight
+                    if len(seen) == 400:  # mid-run: requests in flight
                         scope.cancel()
 
                 async for outcome in sync_patients(
@@ -64,7 +64,12 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
                 ):
                     yielded.append(outcome)
             assert scope.cancelled_caught
-            assert 256 <= len(yielded) < len(seen) < COUNT
+            # Outcomes are yielded in input order, so a slow early record holds the yields back
+            # (not the work): how many were yielded depends on timing, never more than seen.
+            assert len(yielded) < len(seen) < COUNT
+            assert [o.external_id for o in yielded] == [r.external_id for r in records][
+                : len(yielded)
+            ]
 
             # Nothing left running: no task, no request in flight, every slot back.
             assert set(asyncio.all_tasks()) <= tasks_before
