@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,6 +18,7 @@ import anyio
 import httpx
 
 from . import _constants as C
+from ._privacy import redact_message, sent_values
 from ._retry import RetryPolicy, is_retryable_status, was_sent
 from ._wire import Operation
 from .errors import (
@@ -39,9 +39,6 @@ logger = logging.getLogger(C.LOGGER_NAME)
 
 #: Statuses the contract describes; anything else is an unexpected response.
 _CONTRACT_ERROR_STATUSES = frozenset({400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504})
-_EMAIL_RE = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+")
-_DIGITS_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-_REDACTED = "[REDACTED]"
 
 
 def _default_sleep(seconds: float) -> Awaitable[None]:
@@ -76,7 +73,13 @@ class Requester:
     )
 
     def __init__(
-        self, *, http: httpx.AsyncClient, owns_http: bool, token: str, max_in_flight: int
+        self,
+        *,
+        http: httpx.AsyncClient,
+        owns_http: bool,
+        base_url: str,
+        token: str,
+        max_in_flight: int,
     ) -> None:
         self._http = http
         self._owns_http = owns_http
@@ -89,12 +92,12 @@ class Requester:
         # Requests are built here rather than by ``AsyncClient.build_request``, which merges
         # cookies, params and headers anew on every call (~20 µs of a ~130 µs call): the
         # client's headers are taken once, the token added, and paths joined to the base URL.
-        self._base = str(http.base_url).rstrip("/")
+        self._base = base_url.rstrip("/")
         self._headers = httpx.Headers(http.headers)
         self._headers[C.API_TOKEN_HEADER] = token
 
     def __repr__(self) -> str:
-        return f"<Requester base_url={str(self._http.base_url)!r} closed={self._closed}>"
+        return f"<Requester base_url={self._base!r} closed={self._closed}>"
 
     @property
     def closed(self) -> bool:
@@ -104,7 +107,7 @@ class Requester:
     @property
     def base_url(self) -> str:
         """The base URL every path is joined to."""
-        return str(self._http.base_url)
+        return self._base
 
     async def aclose(self) -> None:
         """Close the HTTP client (if this client made it). Idempotent."""
@@ -310,37 +313,6 @@ def _parse_failure(exc: Exception) -> str:
     return f"body does not match the contract ({type(exc).__name__})"
 
 
-def _sent_values(spec: Mapping[str, Any]) -> set[str]:
-    """Every string the request carried (path, query, body), to redact from server messages."""
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            if value:
-                found.add(value)
-        elif isinstance(value, Mapping):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list | tuple):
-            for v in value:
-                walk(v)
-
-    walk(spec.get("json"))
-    walk(spec.get("params"))
-    for segment in str(spec.get("url", "")).split("/"):
-        walk(segment)
-    return found
-
-
-def redact_message(message: str, sent: Iterable[str]) -> str:
-    """The server's message with every sent value, email and phone-like number replaced."""
-    for value in sorted(sent, key=len, reverse=True):
-        if len(value) >= 2:
-            message = message.replace(value, _REDACTED)
-    message = _EMAIL_RE.sub(_REDACTED, message)
-    return _DIGITS_RE.sub(_REDACTED, message)[:500]
-
-
 def _status_error(
     op: Operation[Any],
     status: int,
@@ -363,7 +335,7 @@ def _status_error(
             error_code = code[:64] if isinstance(code, str) else None
             if isinstance(text, str):
                 # The token too: it was sent (as a header), and a server may echo it.
-                message = redact_message(text, _sent_values(spec) | {token})
+                message = redact_message(text, sent_values(spec) | {token})
         else:
             message = "error body is not the documented object"
     cls = status_error_class(status, error_code)

@@ -97,11 +97,14 @@ class LegitHealth:
                 follow_redirects=False,
             )
         else:
-            http = http_client
-            http.base_url = httpx.URL(url)
-        redact_httpx_logs_for(http.base_url)
+            http = http_client  # used as it is: its own base_url and settings are not touched
+        redact_httpx_logs_for(httpx.URL(url))
         requester = Requester(
-            http=http, owns_http=http_client is None, token=token, max_in_flight=max_in_flight
+            http=http,
+            owns_http=http_client is None,
+            base_url=url,
+            token=token,
+            max_in_flight=max_in_flight,
         )
         policy = retry_policy or RetryPolicy()
         if max_retries is not None:

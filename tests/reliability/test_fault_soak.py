@@ -116,5 +116,3 @@ async def test_5000_patients_on_loopback_through_faults(tmp_path) -> None:
             assert entry is not None and entry.patient_id == stored[record.external_id]["id"]
             wanted = {f"{c.pathology_code}@{c.body_site_code}" for c in record.conditions}
             assert set(entry.condition_ids) == wanted
-
-    assert wall < 60, f"the soak took {wall:.1f}s"
