@@ -37,7 +37,7 @@ generate: $(STAMP)
 ## make check-generated: fails when generated/ differs from a fresh generation (new files too).
 check-generated: $(STAMP)
 	@tmp=$$(mktemp -d) && scripts/generate.sh $$tmp && \
-	if diff -r generated/legithealth_generated $$tmp/legithealth_generated; then \
+	if diff -r generated/_generated $$tmp/_generated; then \
 	  echo "generated/ matches openapi/legit-health.yaml"; rm -rf $$tmp; \
 	else \
 	  echo "generated/ is stale or hand-edited: run 'make generate' and commit the result" >&2; \

@@ -10,12 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from legithealth_generated import AuthenticatedClient
-from legithealth_generated import models as gen
-from legithealth_generated.api.patients import create_patient, get_patients
 
 from legithealth_async import LegitHealth
 from legithealth_async import _wire as wire
+from legithealth_async._generated import AuthenticatedClient
+from legithealth_async._generated import models as gen
+from legithealth_async._generated.api.patients import create_patient, get_patients
 
 from ._common import (
     BASE_URL,

@@ -14,11 +14,11 @@ import time
 from typing import Any
 
 import httpx
-from legithealth_generated import AuthenticatedClient
-from legithealth_generated import models as gen
-from legithealth_generated.api.patients import create_patient
 
 from legithealth_async import LegitHealth
+from legithealth_async._generated import AuthenticatedClient
+from legithealth_async._generated import models as gen
+from legithealth_async._generated.api.patients import create_patient
 from legithealth_async.sandbox import Sandbox
 from legithealth_async.sync import Outcome, sync_patients
 

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Generates the low-level client from openapi/legit-health.yaml into DEST (default: generated/).
-# Used by `make generate` (writes generated/) and `make check-generated` (writes a temp folder
-# and compares), so both run the very same recipe.
+# Generates the low-level client from openapi/legit-health.yaml into DEST/_generated (default
+# DEST: generated/). Used by `make generate` (writes generated/) and `make check-generated` (writes
+# a temp folder and compares), so both run the very same recipe. The generator writes into a
+# temporary folder first: DEST/_generated is replaced only when generation succeeded, so a failed
+# run leaves the tree as it was.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/generated}
+spec=${SPEC_PATH:-$root/openapi/legit-health.yaml}
 bin=$(cd "${BIN:-$root/.venv/bin}" && pwd)
-pkg=legithealth_generated
-rm -rf "$dest/$pkg"
+pkg=_generated
 mkdir -p "$dest"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 # The post-hooks call `ruff` from PATH: make it the pinned one from the venv.
-PATH="$bin:$PATH" RUFF_CACHE_DIR="$(mktemp -d)" "$bin/openapi-python-client" generate \
-  --path "$root/openapi/legit-health.yaml" \
+PATH="$bin:$PATH" RUFF_CACHE_DIR="$work/.ruff" "$bin/openapi-python-client" generate \
+  --path "$spec" \
   --config "$root/openapi/generator-config.yaml" \
   --meta none \
-  --output-path "$dest/$pkg" \
+  --output-path "$work/$pkg" \
   --fail-on-warning >/dev/null
 # The generator writes no py.typed with --meta none; the package ships typed.
-: > "$dest/$pkg/py.typed"
+: > "$work/$pkg/py.typed"
+rm -rf "$dest/$pkg"
+mv "$work/$pkg" "$dest/$pkg"

@@ -15,11 +15,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-import legithealth_generated.models as gen_models
 import pytest
 import yaml
-from legithealth_generated.client import AuthenticatedClient
 from openapi_spec_validator import validate
+
+import legithealth_async._generated.models as gen_models
+from legithealth_async._generated.client import AuthenticatedClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi" / "legit-health.yaml"
@@ -141,7 +142,7 @@ async def test_generated_call_matches_the_contract(
     path: str, method: str, op: dict[str, Any]
 ) -> None:
     module = importlib.import_module(
-        f"legithealth_generated.api.{op['tags'][0]}.{_snake(op['operationId'])}"
+        f"legithealth_async._generated.api.{op['tags'][0]}.{_snake(op['operationId'])}"
     )
     success_code = next(c for c in op["responses"] if c.startswith("2"))
     success = op["responses"][success_code]["content"]["application/json"]

@@ -1,6 +1,6 @@
 """The one seam to the generated client.
 
-Nothing else in the facade imports ``legithealth_generated.api``: requests are built with the
+Nothing else in the facade imports ``_generated.api``: requests are built with the
 generated ``_get_kwargs`` (method, path with encoded parameters, query, JSON body), and answers are
 parsed with the generated ``from_dict`` and turned into the public models. A regeneration touches
 this file and ``models.py`` at most.
@@ -13,26 +13,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from legithealth_generated import models as gen
-from legithealth_generated.api.encounters import create_encounter
-from legithealth_generated.api.episodes_of_care import (
+from ._generated import models as gen
+from ._generated.api.encounters import create_encounter
+from ._generated.api.episodes_of_care import (
     create_episode_of_care,
     get_episodes_of_care,
     patch_episode_of_care,
 )
-from legithealth_generated.api.patients import (
+from ._generated.api.patients import (
     create_patient,
     get_patients,
     get_patients_auth_tokens,
     patch_patient,
 )
-from legithealth_generated.api.practitioners import (
+from ._generated.api.practitioners import (
     create_practitioner,
     get_practitioner_auth_tokens,
     get_practitioner_specialties,
 )
-from legithealth_generated.types import UNSET, Unset
-
+from ._generated.types import UNSET, Unset
 from .models import (
     AuthToken,
     Condition,

@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from legithealth_generated.models import (
+from ._constants import LOGIN_LINK_BASE
+from ._generated.models import (
     BodySiteCode,
     EncounterStatus,
     EpisodeOfCareStatus,
@@ -20,8 +21,6 @@ from legithealth_generated.models import (
     Gender,
     PathologyCode,
 )
-
-from ._constants import LOGIN_LINK_BASE
 
 __all__ = [
     "AuthToken",
