@@ -22,6 +22,9 @@ DEFAULT_MAX_RETRIES: Final = 4
 #: Requests in flight per client; the httpx pool is sized to match, so no PoolTimeout under load.
 DEFAULT_MAX_IN_FLIGHT: Final = 64
 DEFAULT_KEEPALIVE_EXPIRY: Final = 30.0
+#: The transport a client makes for itself: "auto" (aiohttp on asyncio when installed, httpx's
+#: sharded pools on trio or with HTTP/2), "httpx" or "aiohttp" (see _transport.py).
+DEFAULT_TRANSPORT: Final = "httpx"
 #: Connections per pool of the default transport (httpcore's per-request cost grows with the
 #: square of a pool's size; see _transport.py).
 POOL_SHARD_SIZE: Final = 4

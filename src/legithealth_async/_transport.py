@@ -1,21 +1,47 @@
-"""The default transport: several small connection pools behind one httpx transport.
+"""The transports a client can send through, and the choice of the default.
 
+``"httpx"``: :class:`ShardedTransport`, httpx's own pool split into pools of a few connections.
 httpcore's pool walks every connection, and for each one every other, on every request
 (``_assign_requests_to_connections``; encode/httpcore#1035): per-request CPU grows with the square
-of the pool size. Measured on loopback against a sandbox in another process, 50 ms latency, 3,000
-getPatients calls: one pool of 64 connections managed 122 requests/s (8 ms of client CPU a
-request); pools of 4 manage 1,165 requests/s at 64 in flight and 1,385 at 128 (0.7 ms). Each
-request goes to the pool with the fewest requests in flight. TLS verification stays on; a proxy
-named by the environment (``HTTPS_PROXY``, ``NO_PROXY``) is honoured.
+of the pool size. Each request goes to the pool with the fewest requests in flight. It runs on
+asyncio and trio and speaks HTTP/2 when asked.
+
+``"aiohttp"``: :class:`AiohttpTransport`, aiohttp's connector behind httpx's request/response
+objects (asyncio only, HTTP/1.1 only; the ``aiohttp`` extra). Its failures are mapped so that
+what happened after the request may have reached the server is never reported as a connect
+error (a create whose answer was lost must be looked up, not resent).
+
+``"auto"`` (the default): chosen at the first request by :func:`choose`, from the running event
+loop and ``http2`` (see ``benchmarks/RESULTS.md`` for the measurements behind the order).
+
+Every transport is cheap to construct: its pools and its TLS context are made at the first
+request, the TLS context once per process (loading the CA bundle costs ~50 ms of CPU), in a worker
+thread so the event loop never stalls on it. TLS verification stays on. A proxy named by the
+environment (``HTTPS_PROXY``, ``NO_PROXY``...) is honoured by every transport.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
+import ssl
+import threading
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
+import anyio.to_thread
 import httpx
+import sniffio
+
+if TYPE_CHECKING:
+    import aiohttp
+
+TransportName = Literal["auto", "httpx", "aiohttp"]
+TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "httpx", "aiohttp")
 
 
 def environment_proxy(url: httpx.URL) -> str | None:
@@ -23,6 +49,49 @@ def environment_proxy(url: httpx.URL) -> str | None:
     if urllib.request.proxy_bypass(url.host):
         return None
     return urllib.request.getproxies().get(url.scheme)
+
+
+# ------------------------------------------------------------------------------ TLS context
+
+_contexts: dict[tuple[bool, str | None, str | None], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def _context_key(http2: bool) -> tuple[bool, str | None, str | None]:
+    return (http2, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+def shared_ssl_context(http2: bool) -> ssl.SSLContext:
+    """One verifying TLS context per process (per ALPN setting and CA bundle), made once.
+
+    httpcore sets the context's ALPN protocols on every connection, from its pool's ``http2``
+    flag: a context is shared only by pools with the same flag.
+    """
+    key = _context_key(http2)
+    with _contexts_lock:
+        context = _contexts.get(key)
+        if context is None:
+            context = _contexts[key] = httpx.create_ssl_context(verify=True)
+        return context
+
+
+class _Lazy:
+    """Makes a transport's inner state once, at its first request, off the event loop."""
+
+    def __init__(self) -> None:
+        self._lock: anyio.Lock | None = None
+
+    async def ssl_context(self, http2: bool) -> ssl.SSLContext:
+        made = _contexts.get(_context_key(http2))
+        if made is not None:
+            return made
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:  # one thread makes it; the others wait for it
+            return await anyio.to_thread.run_sync(shared_ssl_context, http2)
+
+
+# ------------------------------------------------------------------------------ httpx, sharded
 
 
 class _Counted(httpx.AsyncByteStream):
@@ -46,7 +115,10 @@ class _Counted(httpx.AsyncByteStream):
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):
-    """``max_connections`` split over pools of at most ``shard_size`` connections each."""
+    """``max_connections`` split over pools of at most ``shard_size`` connections each.
+
+    The pools are made at the first request (all sharing one TLS context).
+    """
 
     def __init__(
         self,
@@ -59,18 +131,31 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     ) -> None:
         count = max(1, math.ceil(max_connections / shard_size))
         per_shard = math.ceil(max_connections / count)
-        limits = httpx.Limits(
+        self._limits = httpx.Limits(
             max_connections=per_shard,
             max_keepalive_connections=per_shard,
             keepalive_expiry=keepalive_expiry,
         )
-        self._shards = [
-            httpx.AsyncHTTPTransport(limits=limits, http2=http2, proxy=proxy) for _ in range(count)
-        ]
+        self._http2 = http2
+        self._proxy = proxy
+        self._count = count
+        self._shards: list[httpx.AsyncHTTPTransport] = []
         self._load = [0] * count
+        self._lazy = _Lazy()
 
     def __repr__(self) -> str:
-        return f"<ShardedTransport shards={len(self._shards)}>"
+        return f"<ShardedTransport shards={self._count}>"
+
+    async def _open(self) -> list[httpx.AsyncHTTPTransport]:
+        context = await self._lazy.ssl_context(self._http2)
+        if not self._shards:
+            self._shards = [
+                httpx.AsyncHTTPTransport(
+                    verify=context, limits=self._limits, http2=self._http2, proxy=self._proxy
+                )
+                for _ in range(self._count)
+            ]
+        return self._shards
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send through the least busy pool; the slot is freed when the body is closed."""
@@ -82,7 +167,8 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             load[index] -= 1
 
         try:
-            response = await self._shards[index].handle_async_request(request)
+            shards = self._shards or await self._open()
+            response = await shards[index].handle_async_request(request)
         except BaseException:
             done()
             raise
@@ -101,3 +187,214 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         """Close every pool."""
         for shard in self._shards:
             await shard.aclose()
+
+
+# ------------------------------------------------------------------------------ aiohttp
+
+
+def _aiohttp_errors() -> tuple[tuple[type[BaseException], type[httpx.TransportError]], ...]:
+    """aiohttp's failures → httpx's, most specific first.
+
+    Only a failure to connect (or to get a connection) means the request was never sent; a
+    connection that closed or broke after that is a read/protocol error: the server may have
+    acted on the request.
+    """
+    import aiohttp
+
+    return (
+        (aiohttp.ClientProxyConnectionError, httpx.ProxyError),
+        (aiohttp.ClientHttpProxyError, httpx.ProxyError),
+        (aiohttp.ClientConnectorError, httpx.ConnectError),  # DNS, refused, TLS handshake
+        (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),  # connect or pool wait
+        (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
+        (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
+        (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
+        (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
+        (aiohttp.ClientPayloadError, httpx.ReadError),
+        (aiohttp.ClientResponseError, httpx.RemoteProtocolError),
+        (aiohttp.ClientError, httpx.ReadError),  # ClientOSError etc.: maybe sent
+        (TimeoutError, httpx.ReadTimeout),
+    )
+
+
+@contextmanager
+def _mapped(
+    errors: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...],
+) -> Iterator[None]:
+    try:
+        yield
+    except httpx.TransportError:
+        raise
+    except Exception as exc:
+        for source, target in errors:
+            if isinstance(exc, source):
+                # Only the class name: aiohttp's messages quote the URL (external ids).
+                raise target(type(exc).__name__) from exc
+        raise
+
+
+class _AiohttpBody(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse, errors: Any) -> None:
+        self._response = response
+        self._errors = errors
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped(self._errors):
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+
+    async def aclose(self) -> None:
+        # Back to the pool when read to the end; closed otherwise (aiohttp decides).
+        self._response.release()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """aiohttp's connection pool behind httpx's request and response objects (asyncio only).
+
+    HTTP/1.1 only; TLS verified with the shared context; ``proxy`` used for every request.
+    """
+
+    def __init__(
+        self, *, max_connections: int, keepalive_expiry: float, proxy: str | None = None
+    ) -> None:
+        if importlib.util.find_spec("aiohttp") is None:
+            raise ImportError(
+                "the aiohttp transport needs aiohttp: pip install 'legithealth-async[aiohttp]'"
+            )
+        self._max_connections = max_connections
+        self._keepalive_expiry = keepalive_expiry
+        self._proxy = proxy
+        self._session: aiohttp.ClientSession | None = None
+        self._errors = _aiohttp_errors()
+        self._lazy = _Lazy()
+
+    def __repr__(self) -> str:
+        return f"<AiohttpTransport max_connections={self._max_connections}>"
+
+    async def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        context = await self._lazy.ssl_context(False)
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections,
+                    keepalive_timeout=self._keepalive_expiry,
+                    ssl=context,
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,  # httpx decodes, from the headers it is given
+                trust_env=False,  # the proxy is resolved once, like the other transports
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through aiohttp; failures mapped to httpx's (see the module doc)."""
+        import aiohttp
+        import yarl
+
+        session = self._session or await self._open()
+        timeout = request.extensions.get("timeout", {})
+        body = request.content or None  # the facade's bodies are always in memory
+        with _mapped(self._errors):
+            response = await session.request(
+                request.method,
+                yarl.URL(str(request.url), encoded=True),
+                headers=request.headers.multi_items(),
+                data=body,
+                allow_redirects=False,
+                proxy=self._proxy,
+                timeout=aiohttp.ClientTimeout(
+                    connect=timeout.get("pool"),
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                ),
+            )
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_AiohttpBody(response, self._errors),
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._session is not None:
+            await self._session.close()
+
+
+# ------------------------------------------------------------------------------ the choice
+
+
+def choose(name: TransportName, *, http2: bool) -> Literal["httpx", "aiohttp"]:
+    """The transport ``name`` stands for, on the event loop running now.
+
+    ``"auto"``: aiohttp on asyncio when it is installed and HTTP/2 is not asked for; httpx's
+    sharded pools otherwise (trio, HTTP/2, no aiohttp).
+    """
+    if name != "auto":
+        return name
+    if http2 or importlib.util.find_spec("aiohttp") is None:
+        return "httpx"
+    try:
+        library = sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        library = "asyncio"
+    return "aiohttp" if library == "asyncio" else "httpx"
+
+
+class DefaultTransport(httpx.AsyncBaseTransport):
+    """The transport a client makes for itself: ``name`` resolved at the first request."""
+
+    def __init__(
+        self,
+        name: TransportName,
+        *,
+        max_connections: int,
+        shard_size: int,
+        keepalive_expiry: float,
+        http2: bool,
+        proxy: str | None,
+    ) -> None:
+        if name not in TRANSPORT_NAMES:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORT_NAMES)}")
+        if name == "aiohttp" and http2:
+            raise ValueError("the aiohttp transport speaks HTTP/1.1 only: use transport='httpx'")
+        if name == "aiohttp" and importlib.util.find_spec("aiohttp") is None:
+            raise ValueError(
+                "transport='aiohttp' needs aiohttp: pip install 'legithealth-async[aiohttp]'"
+            )
+        self.name = name
+        self._settings: dict[str, Any] = {
+            "max_connections": max_connections,
+            "shard_size": shard_size,
+            "keepalive_expiry": keepalive_expiry,
+            "http2": http2,
+            "proxy": proxy,
+        }
+        self.inner: httpx.AsyncBaseTransport | None = None
+
+    def __repr__(self) -> str:
+        return f"<DefaultTransport {self.name} inner={self.inner!r}>"
+
+    def _make(self) -> httpx.AsyncBaseTransport:
+        s = self._settings
+        if choose(self.name, http2=s["http2"]) == "aiohttp":
+            return AiohttpTransport(
+                max_connections=s["max_connections"],
+                keepalive_expiry=s["keepalive_expiry"],
+                proxy=s["proxy"],
+            )
+        return ShardedTransport(**s)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the chosen transport (chosen now if this is the first request)."""
+        inner = self.inner
+        if inner is None:
+            inner = self.inner = self._make()
+        return await inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the chosen transport, if a request ever chose one."""
+        if self.inner is not None:
+            await self.inner.aclose()

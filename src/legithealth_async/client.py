@@ -15,7 +15,7 @@ from . import _constants as C
 from ._logs import redact_httpx_logs_for
 from ._request import Requester, RequestOptions
 from ._retry import RetryPolicy
-from ._transport import ShardedTransport, environment_proxy
+from ._transport import DefaultTransport, TransportName, environment_proxy
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
 
@@ -37,11 +37,13 @@ class LegitHealth:
 
     ``api_token`` and ``base_url`` default to ``LEGITHEALTH_API_TOKEN`` / ``LEGITHEALTH_BASE_URL``.
     One ``httpx.AsyncClient`` per client, closed by ``async with`` or :meth:`aclose`. At most
-    ``max_in_flight`` requests are in flight at once, over as many connections split into small
-    pools (see ``_transport.py``: httpcore's pool cost grows with the square of its size).
-    Pass ``transport`` (e.g. the sandbox's) or a whole ``http_client`` of your own (yours to
-    close; give it room for ``max_in_flight`` connections, ideally no more than 32 in one
-    pool). ``retry_policy`` and ``sleep`` let tests pin the backoff.
+    ``max_in_flight`` requests are in flight at once, over as many connections.
+    ``transport`` names the client's own transport (made at the first request, see
+    ``_transport.py``): ``"auto"`` (aiohttp's pool on asyncio when the ``aiohttp`` extra is
+    installed, else httpx's pool split into pools of 4), ``"httpx"`` or ``"aiohttp"``; or it is
+    an ``httpx.AsyncBaseTransport`` of yours (e.g. the sandbox's). Or pass a whole
+    ``http_client`` of your own (yours to close; give it room for ``max_in_flight`` connections,
+    ideally no more than 32 in one pool). ``retry_policy`` and ``sleep`` let tests pin the backoff.
     """
 
     __slots__ = (
@@ -62,7 +64,7 @@ class LegitHealth:
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
         max_in_flight: int = C.DEFAULT_MAX_IN_FLIGHT,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | TransportName | None = None,
         http_client: httpx.AsyncClient | None = None,
         http2: bool = False,
         retry_policy: RetryPolicy | None = None,
@@ -72,7 +74,8 @@ class LegitHealth:
         if not token:
             raise ConfigurationError(f"no API token: pass api_token=... or set {C.ENV_API_TOKEN}")
         url = base_url or os.environ.get(C.ENV_BASE_URL) or C.DEFAULT_BASE_URL
-        _check_base_url(url, injected=transport is not None or http_client is not None)
+        injected = isinstance(transport, httpx.AsyncBaseTransport) or http_client is not None
+        _check_base_url(url, injected=injected)
         if max_in_flight < 1:
             raise ConfigurationError("max_in_flight must be at least 1")
         if transport is not None and http_client is not None:
@@ -82,19 +85,18 @@ class LegitHealth:
                 "http2=True needs the h2 package: pip install 'legithealth-async[http2]'"
             )
         if http_client is None:
-            if transport is None:
-                transport = ShardedTransport(
-                    max_connections=max_in_flight,
-                    shard_size=C.POOL_SHARD_SIZE,
-                    keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
-                    http2=http2,
-                    proxy=environment_proxy(httpx.URL(url)),
+            if not isinstance(transport, httpx.AsyncBaseTransport):
+                transport = _default_transport(
+                    transport or C.DEFAULT_TRANSPORT, url, max_in_flight, http2
                 )
             http = httpx.AsyncClient(
                 base_url=url,
                 transport=transport,
                 headers={"User-Agent": C.USER_AGENT},
                 follow_redirects=False,
+                # Proxies are the transport's: with trust_env, httpx would mount a pool of its
+                # own (TLS context and all) for every proxy the environment names.
+                trust_env=False,
             )
         else:
             http = http_client  # used as it is: its own base_url and settings are not touched
@@ -194,6 +196,22 @@ class LegitHealth:
         from .sync import sync_patients
 
         return sync_patients(self, records, **kwargs)
+
+
+def _default_transport(
+    name: TransportName, url: str, max_in_flight: int, http2: bool
+) -> DefaultTransport:
+    try:
+        return DefaultTransport(
+            name,
+            max_connections=max_in_flight,
+            shard_size=C.POOL_SHARD_SIZE,
+            keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
+            http2=http2,
+            proxy=environment_proxy(httpx.URL(url)),
+        )
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:

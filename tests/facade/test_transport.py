@@ -1,35 +1,146 @@
-"""The default transport: small pools, least-busy dispatch, slots freed, TLS on, env proxies."""
+"""The transports a client makes for itself: built lazily, small pools, slots freed, TLS on,
+env proxies honoured, a create whose answer was lost looked up (not resent), trio, HTTP/2.
+
+The correctness cases run against every transport offered (``TRANSPORTS``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
+import socket
 import ssl
+import threading
+from collections.abc import Iterator
 
+import httpcore
 import httpx
 import pytest
+import sniffio
+import trio
+import trustme
 
 from legithealth_async import LegitHealth, RetryPolicy
-from legithealth_async._transport import ShardedTransport, environment_proxy
+from legithealth_async import _transport as T
+from legithealth_async._transport import (
+    AiohttpTransport,
+    DefaultTransport,
+    ShardedTransport,
+    choose,
+    environment_proxy,
+)
+from legithealth_async.errors import APIConnectionError, ConfigurationError
 from legithealth_async.sandbox import Sandbox, SandboxServer
 
+TRANSPORTS = ("httpx", "aiohttp")
 
-def _shards(lh: LegitHealth) -> ShardedTransport:
+
+def _default(lh: LegitHealth) -> DefaultTransport:
     transport = lh._requester._http._transport
-    assert isinstance(transport, ShardedTransport)
+    assert isinstance(transport, DefaultTransport)
     return transport
 
 
-def test_default_client_splits_its_connections_into_pools_of_four() -> None:
-    lh = LegitHealth("t", base_url="https://api.test/v1", max_in_flight=10)
-    transport = _shards(lh)
-    assert len(transport._shards) == 3
-    for shard in transport._shards:
-        pool = shard._pool
-        assert pool._max_connections == 4
-        # TLS verification stays on in every pool.
-        assert pool._ssl_context is not None
-        assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
-        assert pool._ssl_context.check_hostname is True
+def _shards(lh: LegitHealth) -> ShardedTransport:
+    inner = _default(lh).inner
+    assert isinstance(inner, ShardedTransport)
+    return inner
+
+
+# ------------------------------------------------------------------------------ construction
+
+
+def test_sniffio_is_installed_and_httpcore_finds_it() -> None:
+    # httpcore asks sniffio which event loop runs every time it makes a lock or an event; when
+    # the import fails it silently assumes asyncio, paying a failed import (~30% of a request's
+    # CPU). It must be a dependency, and importable.
+    requires = importlib.metadata.requires("legithealth-async") or []
+    assert any(r.split(">")[0].split("=")[0].strip() == "sniffio" for r in requires)
+    calls: list[str] = []
+    real = sniffio.current_async_library
+
+    def counted() -> str:
+        calls.append(real())
+        return calls[-1]
+
+    async def detect() -> str:
+        return httpcore._synchronization.current_async_library()  # type: ignore[attr-defined]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sniffio, "current_async_library", counted)
+        assert asyncio.run(detect()) == "asyncio"
+    assert calls == ["asyncio"]  # detected through sniffio, not the ImportError fallback
+
+
+def test_constructing_a_client_makes_no_pool_and_no_tls_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counted(*args: object, **kwargs: object) -> ssl.SSLContext:
+        made.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    monkeypatch.setattr(T, "_contexts", {})
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.hospital.test:3128")  # no proxy pool either
+    clients = [
+        LegitHealth("t", base_url="https://api.test/v1", max_in_flight=100, transport=name)
+        for name in ("auto", *TRANSPORTS)
+    ]
+    assert made == []
+    for lh in clients:
+        assert _default(lh).inner is None
+        assert lh._requester._http._mounts == {}  # httpx mounts no proxy pool of its own
+    assert made == []
+
+
+async def test_every_pool_shares_one_verifying_tls_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[object] = []
+    real = httpx.create_ssl_context
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda **kw: made.append(kw) or real(**kw))
+    monkeypatch.setattr(T, "_contexts", {})
+    monkeypatch.setenv("NO_PROXY", "*")
+
+    async def refused(self: object, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("not here")
+
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", refused)
+    contexts = []
+    for _ in range(2):
+        async with LegitHealth(
+            "t", base_url="https://api.test/v1", max_in_flight=10, transport="httpx", max_retries=0
+        ) as lh:
+            with pytest.raises(APIConnectionError):
+                await lh.patients.get("x")
+            shards = _shards(lh)._shards
+            assert len(shards) == 3  # 10 connections in pools of at most 4
+            for shard in shards:
+                pool = shard._pool
+                assert pool._max_connections == 4
+                contexts.append(pool._ssl_context)
+    assert len(made) == 1  # one CA bundle load for every pool of every client
+    assert all(c is contexts[0] for c in contexts)
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED
+    assert contexts[0].check_hostname is True
+
+
+def test_transport_choice() -> None:
+    async def auto(http2: bool) -> str:
+        return choose("auto", http2=http2)
+
+    assert asyncio.run(auto(False)) == "aiohttp"
+    assert asyncio.run(auto(True)) == "httpx"  # aiohttp speaks HTTP/1.1 only
+    assert trio.run(auto, False) == "httpx"  # aiohttp is asyncio-only
+    with pytest.raises(ValueError, match=r"HTTP/1\.1 only"):
+        DefaultTransport(
+            "aiohttp", max_connections=1, shard_size=1, keepalive_expiry=1, http2=True, proxy=None
+        )
+    with pytest.raises(ConfigurationError, match="transport must be one of"):
+        LegitHealth("t", base_url="https://api.test/v1", transport="curl")  # type: ignore[arg-type]
 
 
 def test_an_injected_transport_is_used_as_is(legithealth_sandbox: Sandbox) -> None:
@@ -38,12 +149,18 @@ def test_an_injected_transport_is_used_as_is(legithealth_sandbox: Sandbox) -> No
     assert lh._requester._http._transport is transport
 
 
+# ------------------------------------------------------------------------------ the httpx pools
+
+
 async def test_requests_spread_over_the_pools_and_free_their_slots(
     legithealth_sandbox: Sandbox,
 ) -> None:
     legithealth_sandbox.faults.set("getPatients", latency_ms=80)
     with SandboxServer(legithealth_sandbox) as server:
-        async with LegitHealth(server.token, base_url=server.base_url, max_in_flight=16) as lh:
+        async with LegitHealth(
+            server.token, base_url=server.base_url, max_in_flight=16, transport="httpx"
+        ) as lh:
+            await lh.patients.get("p")
             transport = _shards(lh)
             peaks = [0] * len(transport._shards)
 
@@ -72,14 +189,14 @@ async def test_slots_are_freed_when_requests_fail_or_are_cancelled(
             base_url=server.base_url,
             max_in_flight=8,
             timeout=httpx.Timeout(2.0, read=0.2),
-            max_retries=0,
             retry_policy=RetryPolicy(max_retries=0),
+            transport="httpx",
         ) as lh:
-            transport = _shards(lh)
             results = await asyncio.gather(
                 *[lh.patients.get(f"p{i}") for i in range(8)], return_exceptions=True
             )
             assert all(isinstance(r, Exception) for r in results)
+            transport = _shards(lh)
             assert transport._load == [0, 0]
             task = asyncio.create_task(lh.patients.get("x"))
             await asyncio.sleep(0.05)
@@ -89,37 +206,145 @@ async def test_slots_are_freed_when_requests_fail_or_are_cancelled(
             assert transport._load == [0, 0]
 
 
-def test_environment_proxy_is_honoured_and_no_proxy_bypasses(
-    monkeypatch: pytest.MonkeyPatch,
+# ------------------------------------------------------------------------------ every transport
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("name", TRANSPORTS)
+async def test_a_create_whose_answer_was_lost_is_looked_up_not_resent(
+    name: str, legithealth_sandbox: Sandbox
 ) -> None:
+    # The server applies the create, then drops the connection before answering: the request
+    # may have been applied, so the facade must look the patient up (and find it) rather than
+    # treat the failure as "never sent", resend, and end in PatientAlreadyExistsError.
+    legithealth_sandbox.faults.set("createPatient", drop_after_rate=1.0)
+    with SandboxServer(legithealth_sandbox) as server:
+        async with LegitHealth(
+            server.token,
+            base_url=server.base_url,
+            transport=name,  # type: ignore[arg-type]
+            retry_policy=RetryPolicy(random=lambda: 0.0),
+            sleep=_no_sleep,
+        ) as lh:
+            patient = await lh.patients.create(external_id="lost-answer", email="a@example.org")
+            assert type(_default(lh).inner).__name__ == (
+                "AiohttpTransport" if name == "aiohttp" else "ShardedTransport"
+            )
+    assert patient.external_id == "lost-answer"
+    assert legithealth_sandbox.create_attempts("lost-answer") == 1  # never sent twice
+    assert [f for f in legithealth_sandbox.faults.fired if f[1] == "drop_after"]
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+class _ConnectProxy:
+    """A forward proxy on loopback that records each request line and refuses it (403)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        self._sock.settimeout(10)
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                self.lines.append(head.split(b"\r\n", 1)[0].decode())
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    def __enter__(self) -> _ConnectProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self._sock.close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[_ConnectProxy]:
+    with _ConnectProxy() as running:
+        monkeypatch.setenv("HTTPS_PROXY", running.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        yield running
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("name", TRANSPORTS)
+async def test_the_environment_proxy_is_honoured(name: str, proxy: _ConnectProxy) -> None:
+    # The proxy refuses the tunnel, so nothing leaves the machine; what it saw is the proof.
+    async with LegitHealth(
+        "t",
+        base_url="https://api.legit-health.test/integration/v1",
+        transport=name,  # type: ignore[arg-type]
+        retry_policy=RetryPolicy(max_retries=0),
+    ) as lh:
+        with pytest.raises(APIConnectionError):
+            await lh.patients.get("x")
+    assert proxy.lines == ["CONNECT api.legit-health.test:443 HTTP/1.1"]
+
+
+def test_no_proxy_bypasses_the_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.hospital.test:3128")
     monkeypatch.setenv("NO_PROXY", "internal.test")
     assert environment_proxy(httpx.URL("https://api.legit.health/v1")) == (
         "http://proxy.hospital.test:3128"
     )
     assert environment_proxy(httpx.URL("https://internal.test/v1")) is None
-    lh = LegitHealth("t", base_url="https://api.legit.health/v1")
-    pool = _shards(lh)._shards[0]._pool
-    assert type(pool).__name__ == "AsyncHTTPProxy"
 
 
-async def test_requests_carry_the_clients_headers_the_token_and_the_timeout() -> None:
-    seen: list[httpx.Request] = []
+@pytest.mark.parametrize("name", TRANSPORTS)
+async def test_tls_is_verified(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A TLS server with a self-signed certificate is refused, on every transport.
+    monkeypatch.setenv("NO_PROXY", "*")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = await asyncio.start_server(lambda r, w: w.close(), sock=sock, ssl=server_ctx)
+    async with server:
+        async with LegitHealth(
+            "t",
+            base_url=f"https://127.0.0.1:{port}/v1",
+            transport=name,  # type: ignore[arg-type]
+            retry_policy=RetryPolicy(max_retries=0),
+        ) as lh:
+            with pytest.raises(APIConnectionError) as caught:
+                await lh.patients.get("x")
+    assert "ConnectError" in str(caught.value)  # a refused handshake: never sent
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=[])
 
-    own = httpx.AsyncClient(
-        transport=httpx.MockTransport(answer), headers={"X-Hospital-Trace": "abc"}
-    )
-    async with LegitHealth(
-        "tok", base_url="https://api.test/integration/v1/", http_client=own
-    ) as lh:
-        await lh.with_options(timeout=7).practitioners.specialties()
-    await own.aclose()
-    (request,) = seen
-    assert str(request.url) == "https://api.test/integration/v1/practitioners/specialties"
-    assert request.headers["X-Hospital-Trace"] == "abc"
-    assert request.headers["X-API-TOKEN"] == "tok"
-    assert request.extensions["timeout"] == httpx.Timeout(7).as_dict()
+def test_trio_runs_the_default_client(legithealth_sandbox: Sandbox) -> None:
+    async def main(url: str, token: str) -> str:
+        async with LegitHealth(token, base_url=url) as lh:
+            made = await lh.patients.create(external_id="on-trio", email="t@example.org")
+            assert isinstance(_default(lh).inner, ShardedTransport)
+            return made.external_id
+
+    with SandboxServer(legithealth_sandbox) as server:
+        assert trio.run(main, server.base_url, server.token) == "on-trio"
+
+
+def test_aiohttp_transport_says_what_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(T.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match=r"legithealth-async\[aiohttp\]"):
+        AiohttpTransport(max_connections=1, keepalive_expiry=1.0)
+    assert choose("auto", http2=False) == "httpx"  # not installed: the httpx pools

@@ -26,8 +26,8 @@ COUNT = 800
 
 def _pools(lh: LegitHealth) -> list[Any]:
     """The connection pools of the client's default transport (several small ones)."""
-    transport = lh._requester._http._transport
-    return [shard._pool for shard in transport._shards]  # type: ignore[attr-defined]
+    transport = lh._requester._http._transport.inner  # type: ignore[attr-defined]
+    return [shard._pool for shard in transport._shards]
 
 
 async def _server_connections(server: SandboxServer) -> int:
@@ -81,7 +81,7 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
             # Connections whose request was cancelled are closed and dropped by their pool, so
             # how many remain depends on timing; never more than the client's limit.
             assert len(connections) <= 16
-            assert lh._requester._http._transport._load == [0] * len(pools)  # type: ignore[attr-defined]
+            assert lh._requester._http._transport.inner._load == [0] * len(pools)  # type: ignore[attr-defined]
         # Closed: every client connection closed, and the server sees them all go.
         assert all(c.is_closed() for c in connections)
         deadline = time.monotonic() + 5
