@@ -11,11 +11,17 @@ from pytest_httpx import HTTPXMock
 
 from legithealth_async import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
     InternalServerError,
     LegitHealth,
+    NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     RetryPolicy,
+    UnprocessableEntityError,
 )
 
 from .conftest import BASE, TOKEN, Sleeps, error_json, patient_json
@@ -57,14 +63,29 @@ async def test_read_is_retried_on_transport_errors(
     assert await lh.patients.get("p1") is not None
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (422, UnprocessableEntityError),
+    ],
+)
 async def test_client_errors_are_not_retried(
-    lh: LegitHealth, httpx_mock: HTTPXMock, sleeps: Sleeps, status: int
+    lh: LegitHealth,
+    httpx_mock: HTTPXMock,
+    sleeps: Sleeps,
+    status: int,
+    error: type[APIStatusError],
 ) -> None:
     httpx_mock.add_response(url=GET_URL, status_code=status, json=error_json("X"))
-    with pytest.raises(Exception) as info:
+    with pytest.raises(error) as info:
         await lh.patients.get("p1")
-    assert getattr(info.value, "status_code", None) == status
+    assert type(info.value) is error
+    assert info.value.status_code == status
+    assert info.value.error_code == "X"
     assert len(httpx_mock.get_requests()) == 1
     assert sleeps == []
 

@@ -41,7 +41,7 @@ async def test_plugin_server_fixture(
 def test_fixture_names_are_exported_by_the_plugin(pytestconfig: pytest.Config) -> None:
     plugin = pytestconfig.pluginmanager.get_plugin("legithealth_sandbox")
     assert plugin is not None
-    assert plugin.__name__ == "legithealth_async.sandbox.pytest_plugin"
+    assert plugin.__name__ == "legithealth_async_pytest"
 
 
 async def test_server_stops_cleanly_and_frees_its_port() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from legithealth_async.sandbox import Sandbox
-from legithealth_async.sync import Journal, Outcome, PatientRecord, plan_patch
+from legithealth_async.sync import Journal, Outcome, PatientRecord, plan_patch, sync_patients
 
 from .conftest import client_for, cond, rec, run
 
@@ -120,12 +120,17 @@ async def test_a_failed_record_does_not_stop_the_others(lh, sandbox: Sandbox) ->
     assert set(sandbox.patients()) == {"p1", "p3"}
 
 
-async def test_server_refusal_is_a_typed_failure(lh, sandbox: Sandbox) -> None:
+async def test_server_refusal_is_a_typed_failure(lh, sandbox: Sandbox, recorder) -> None:
+    """A 500 on a create is not retried blindly: the lookup proves nothing was made, and the
+    record fails with the server's answer (not 'ambiguous')."""
     sandbox.faults.set("createPatient", error_rate=1.0, error_status=500, limit=100)
     [outcome] = await run(lh, [rec("p1", line=4)])
     assert outcome.outcome is Outcome.FAILED and outcome.line == 4
     assert outcome.reason is not None
-    assert outcome.reason.error in {"InternalServerError", "AmbiguousOutcomeError"}
+    assert outcome.reason.error == "InternalServerError"
+    assert outcome.reason.message == "createPatient: HTTP 500 INTERNAL_ERROR"
+    assert len(recorder.bodies("POST")) == 1
+    assert sandbox.patient("p1") is None
 
 
 async def test_duplicate_external_id_fails_after_the_first(lh, sandbox: Sandbox) -> None:
@@ -218,7 +223,7 @@ def test_plan_patch_is_empty_for_an_equal_patient() -> None:
 async def test_client_method_and_top_level_exports(lh, sandbox: Sandbox) -> None:
     import legithealth_async
 
-    assert legithealth_async.sync_patients is not None
+    assert legithealth_async.sync_patients is sync_patients
     assert legithealth_async.PatientRecord is PatientRecord
     outcomes = [o async for o in lh.sync_patients([rec("p1")], concurrency=2)]
     assert [o.outcome for o in outcomes] == [Outcome.CREATED]

@@ -1,7 +1,8 @@
 """The sandbox: a faithful, stateful, in-memory Legit.Health for tests, demos and benchmarks.
 
 Needs the ``sandbox`` extra (``pip install 'legithealth-async[sandbox]'``). Names are imported
-lazily, so importing this package (as the pytest plugin does) costs nothing without the extra.
+lazily, so importing this package costs nothing; without the extra, the first name that needs it
+raises :class:`MissingExtraError`, whose message says in one line what to install.
 
 >>> sandbox = Sandbox(seed=1)
 >>> async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url,
@@ -29,6 +30,7 @@ __all__ = [
     "DroppedConnection",
     "FaultPlan",
     "Faults",
+    "MissingExtraError",
     "OutboxMessage",
     "RequestRecord",
     "Sandbox",
@@ -57,7 +59,26 @@ _WHERE = {
 }
 
 
+#: The modules the ``sandbox`` extra installs (import names).
+_EXTRA_MODULES = frozenset({"starlette", "uvicorn", "jsonschema", "yaml"})
+
+
+class MissingExtraError(ModuleNotFoundError):
+    """The sandbox was used without the ``sandbox`` extra installed; the message says what to do."""
+
+
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(f".{_WHERE[name]}", __name__)
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in _EXTRA_MODULES:
+            raise
+        raise MissingExtraError(
+            f"the Legit.Health sandbox needs the 'sandbox' extra ({missing} is not installed): "
+            "pip install 'legithealth-async[sandbox]'",
+            name=missing,
+        ) from exc
+    return getattr(module, name)

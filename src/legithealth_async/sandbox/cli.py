@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import sys
 
+from . import MissingExtraError
 from .faults import ALL_OPERATIONS, FaultPlan, parse_fault_option
 
 
@@ -59,8 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("error: --start needs a UTC offset, e.g. 2026-01-01T09:00:00Z", file=sys.stderr)
         return 2
-    from .sandbox import Sandbox
-    from .server import serve
+    try:
+        from . import Sandbox, serve
+    except MissingExtraError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     raw_seed: str | None = args.seed
     seed: int | str | None = int(raw_seed) if raw_seed and raw_seed.isdigit() else raw_seed

@@ -1,0 +1,3 @@
+"""Shared by every test folder."""
+
+pytest_plugins = ("pytester",)
