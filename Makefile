@@ -1,11 +1,16 @@
-# Every target installs what it needs: a fresh machine needs only python3 (>= 3.11).
+# Every target installs what it needs: a fresh machine needs only python3 (3.11, 3.12 or 3.13).
+# PYTHON picks the interpreter; each one gets its own venv (make test PYTHON=python3.12 uses
+# .venv-python3.12), so the suite can run on every supported version side by side.
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export BIN
+# mkdocs-material's banner about its successor, printed on every build.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install test lint typecheck check-generated generate pytest demo bench sandbox clean
+.PHONY: install test lint typecheck check-generated generate pytest docs docs-strict demo bench \
+	sandbox clean
 
 install: $(STAMP)
 
@@ -15,18 +20,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## make test: lint, types, generated-code drift, then the whole test suite.
-test: lint typecheck check-generated pytest
+## make test: lint, types, generated-code drift, the API reference in strict mode, then the whole
+## test suite (a few minutes: most of it is the suite).
+test: lint typecheck check-generated docs-strict pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts docs
+	$(BIN)/ruff format --check src tests benchmarks scripts docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## make docs: the API reference (mkdocs-material + mkdocstrings) from docs/ and the docstrings,
+## built into site/. docs-strict (part of make test) fails on a broken reference, a warning, or a
+## public name without a docstring.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --quiet
+
+docs-strict: $(STAMP)
+	@tmp=$$(mktemp -d) && $(BIN)/mkdocs build --quiet --strict --site-dir $$tmp; \
+	  status=$$?; rm -rf $$tmp; exit $$status
 
 ## make generate: delete generated/ and regenerate it from openapi/legit-health.yaml; the sandbox
 ## ships a copy of the contract inside the package (a test fails when the two differ).
@@ -64,4 +80,4 @@ sandbox: $(DEMO_STAMP)
 	$(BIN)/legithealth sandbox --port 8000
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis site
