@@ -79,7 +79,8 @@ def _missing_docstrings(obj: griffe.Object) -> list[str]:
     Constants are exempt (their meaning is in the page's prose), and so is the generated code,
     whose docstrings come from the contract.
     """
-    if not obj.path.startswith("legithealth_async") or not (obj.is_class or obj.is_function):
+    generated = obj.path.startswith("legithealth_async._generated.")
+    if generated or not (obj.is_class or obj.is_function):
         return []
     missing = [] if obj.docstring and obj.docstring.value.strip() else [obj.path]
     if obj.is_class:
@@ -93,8 +94,8 @@ def _missing_docstrings(obj: griffe.Object) -> list[str]:
 
 def on_env(env: Any, config: Any, files: Any, **kwargs: Any) -> Any:
     """After every page is read: check the public names against the directives."""
-    loader = griffe.GriffeLoader(search_paths=["src", "generated"])
-    for package in ("legithealth_async", "legithealth_async_pytest", "legithealth_generated"):
+    loader = griffe.GriffeLoader(search_paths=["src"])
+    for package in ("legithealth_async", "legithealth_async_pytest"):
         loader.load(package)
     loader.resolve_aliases(implicit=False, external=True)
     seen: set[str] = set()

@@ -1,4 +1,4 @@
-"""The wheel installs one top-level package, with the generated client inside it."""
+"""The wheel installs one top-level package (and the pytest plugin), the generated client inside."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def test_the_wheel_holds_one_top_level_package(tmp_path: Path) -> None:
     top = {
         name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")
     }
-    assert top == {"legithealth_async"}
+    # Besides the library, only the pytest plugin: pytest imports every registered plugin at
+    # start-up, so it lives outside legithealth_async to import nothing heavy (issue 14).
+    assert top == {"legithealth_async", "legithealth_async_pytest"}
     generated = ROOT / "generated" / "_generated"
     expected = {
         "legithealth_async/_generated/" + p.relative_to(generated).as_posix()
