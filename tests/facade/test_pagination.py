@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl, urlsplit
 import anyio
 import httpx
 import pytest
+from _toolkit import BlockingSleep, cancel_when
+from anyio import wait_all_tasks_blocked
 from pytest_httpx import HTTPXMock
 
 from legithealth_async import LegitHealth, login_link
@@ -66,19 +68,24 @@ def test_chunks_keep_the_url_short_for_long_ids() -> None:
 async def test_get_many_runs_chunks_concurrently_within_the_limit(httpx_mock: HTTPXMock) -> None:
     in_flight = 0
     peak = 0
+    full = asyncio.Event()
 
     async def answer(request: httpx.Request) -> httpx.Response:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
-        await asyncio.sleep(0.01)
+        if in_flight == 4:
+            full.set()
+        await full.wait()  # the first four are held until four are in flight at once
         in_flight -= 1
         return httpx.Response(200, json=[])
 
     httpx_mock.add_callback(answer, is_reusable=True)
     async with LegitHealth(TOKEN, base_url=BASE, max_in_flight=4) as lh:
-        result = await lh.patients.get_many([f"p{i}" for i in range(2000)])
+        with anyio.fail_after(60):  # fewer than four at once would hang: fail instead
+            result = await lh.patients.get_many([f"p{i}" for i in range(2000)])
     assert len(result.missing) == 2000
+    assert len(httpx_mock.get_requests()) == 20
     assert peak == 4
 
 
@@ -140,12 +147,12 @@ def test_login_link_cannot_be_injected() -> None:
 
 async def test_cancellation_mid_retry_leaves_nothing_pending(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(status_code=503, json=error_json("X"))
-    async with LegitHealth(TOKEN, base_url=BASE) as lh:  # real sleeps: 0.375 s to 0.5 s
+    backoff = BlockingSleep()
+    async with LegitHealth(TOKEN, base_url=BASE, sleep=backoff) as lh:
         before = {t for t in asyncio.all_tasks()}
-        with anyio.move_on_after(0.1) as scope:
-            await lh.patients.get("p1")
-        assert scope.cancelled_caught
-        await asyncio.sleep(0.6)  # past the backoff: a leftover retry would have fired
+        assert await cancel_when(backoff.entered, lambda: lh.patients.get("p1"))
+        await wait_all_tasks_blocked()  # a leftover retry would run now
+        assert backoff.active == 0 and len(backoff) == 1
         assert len(httpx_mock.get_requests()) == 1
         assert {t for t in asyncio.all_tasks()} <= before
         assert lh._requester._limiter.value == lh.max_in_flight
@@ -157,14 +164,16 @@ async def test_cancellation_mid_retry_leaves_nothing_pending(httpx_mock: HTTPXMo
 async def test_cancellation_during_a_slow_response_releases_the_slot(
     httpx_mock: HTTPXMock,
 ) -> None:
-    async def slow(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(10)
-        return httpx.Response(200, json=[])
+    answering = asyncio.Event()
 
-    httpx_mock.add_callback(slow)
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        answering.set()
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    httpx_mock.add_callback(never_answers)
     async with LegitHealth(TOKEN, base_url=BASE, max_in_flight=1) as lh:
-        with anyio.move_on_after(0.05):
-            await lh.patients.get("p1")
+        assert await cancel_when(answering, lambda: lh.patients.get("p1"))
         assert lh._requester._limiter.value == lh.max_in_flight
         httpx_mock.add_response(json=[])
         assert await lh.patients.get("p1") is None
