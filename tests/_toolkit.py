@@ -109,7 +109,12 @@ def state(sandbox: Sandbox) -> dict[str, Any]:
     return out
 
 
-_CONDITIONS = [("EA90", "armLeft"), ("ED80", "headFront"), ("2C30", "scalp"), ("EA80", "trunkFront")]
+_CONDITIONS = [
+    ("EA90", "armLeft"),
+    ("ED80", "headFront"),
+    ("2C30", "scalp"),
+    ("EA80", "trunkFront"),
+]
 
 
 def synthetic_patients(count: int, *, seed: int = 0) -> Iterator[dict[str, Any]]:

@@ -11,7 +11,8 @@ import importlib.metadata
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpcore
 import httpx
@@ -152,6 +153,20 @@ def test_an_injected_transport_is_used_as_is(legithealth_sandbox: Sandbox) -> No
 # ------------------------------------------------------------------------------ the httpx pools
 
 
+def _on_shard_entry(transport: Any, call: Callable[[int], None]) -> None:
+    """Call ``call(index)`` as each request enters pool ``index`` (its slot already counted)."""
+    for index, shard in enumerate(transport._shards):
+        send = shard.handle_async_request
+
+        async def entering(
+            request: httpx.Request, index: int = index, send: Any = send
+        ) -> httpx.Response:
+            call(index)
+            return await send(request)
+
+        shard.handle_async_request = entering
+
+
 async def test_requests_spread_over_the_pools_and_free_their_slots(
     legithealth_sandbox: Sandbox,
 ) -> None:
@@ -164,15 +179,11 @@ async def test_requests_spread_over_the_pools_and_free_their_slots(
             transport = _shards(lh)
             peaks = [0] * len(transport._shards)
 
-            async def watch() -> None:
-                while True:
-                    for i, load in enumerate(transport._load):
-                        peaks[i] = max(peaks[i], load)
-                    await asyncio.sleep(0.005)
+            def note_peak(index: int) -> None:
+                peaks[index] = max(peaks[index], transport._load[index])
 
-            watcher = asyncio.create_task(watch())
+            _on_shard_entry(transport, note_peak)  # the load seen by every request, exactly
             await asyncio.gather(*[lh.patients.get(f"p{i}") for i in range(64)])
-            watcher.cancel()
             assert peaks == [4, 4, 4, 4]  # every pool used, none over its size
             assert transport._load == [0, 0, 0, 0]  # every body closed, every slot freed
             opened = [len(s._pool.connections) for s in transport._shards]
@@ -198,8 +209,10 @@ async def test_slots_are_freed_when_requests_fail_or_are_cancelled(
             assert all(isinstance(r, Exception) for r in results)
             transport = _shards(lh)
             assert transport._load == [0, 0]
+            entered = asyncio.Event()
+            _on_shard_entry(transport, lambda _: entered.set())
             task = asyncio.create_task(lh.patients.get("x"))
-            await asyncio.sleep(0.05)
+            await entered.wait()  # in flight: the server stalls it
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

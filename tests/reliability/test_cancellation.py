@@ -7,6 +7,7 @@ consistent with what Legit.Health holds, so that a second run completes the rest
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from _toolkit import BlockingSleep, Recorder, cancel_when
+from anyio import wait_all_tasks_blocked
 
 from legithealth_async import LegitHealth, RetryPolicy
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
@@ -122,51 +125,39 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
         assert set(counts) <= {"created", "unchanged"} and sum(counts.values()) == COUNT
 
 
-class Recorder(httpx.AsyncBaseTransport):
-    """The sandbox's transport, noting when each operation's request went out."""
+class Signalling(Recorder):
+    """The toolkit's recorder, setting ``sent_get`` when a lookup goes out."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.sent: list[tuple[float, str, str]] = []
+        super().__init__(inner)
+        self.sent_get = asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append((time.monotonic(), request.method, request.url.path))
-        return await self.inner.handle_async_request(request)
-
-    def creates(self) -> int:
-        return sum(1 for _, method, _ in self.sent if method == "POST")
-
-    def after(self, moment: float) -> list[tuple[float, str, str]]:
-        return [s for s in self.sent if s[0] > moment]
+        if request.method == "GET":
+            self.sent_get.set()
+        return await super().handle_async_request(request)
 
 
-def _client(sandbox: Sandbox, recorder: Recorder) -> LegitHealth:
-    # Real sleeps: backoff of 0.8-1 s, and the sandbox's Retry-After is not sent.
-    return LegitHealth(
-        sandbox.token,
-        base_url=sandbox.base_url,
-        transport=recorder,
-        retry_policy=RetryPolicy(initial=1.0, maximum=2.0, jitter=0.2),
-    )
+def _client(sandbox: Sandbox, recorder: Recorder, backoff: BlockingSleep) -> LegitHealth:
+    # The backoff never ends unless cancelled; the sandbox's Retry-After is not sent.
+    return LegitHealth(sandbox.token, base_url=sandbox.base_url, transport=recorder, sleep=backoff)
 
 
 async def test_a_create_cancelled_in_its_backoff_is_never_sent_again() -> None:
     sandbox = Sandbox(seed=1)
     # The first create fails before its effect; the lookup proves nothing was made; backoff.
     sandbox.faults.set("createPatient", FaultPlan(error_rate=1.0, limit=1, retry_after=None))
-    recorder = Recorder(sandbox.transport())
-    async with _client(sandbox, recorder) as lh:
+    recorder, backoff = Recorder(sandbox.transport()), BlockingSleep()
+    async with _client(sandbox, recorder, backoff) as lh:
         tasks_before = set(asyncio.all_tasks())
-        with anyio.move_on_after(0.3) as scope:
-            await lh.patients.create(external_id="p1", email="a@example.org")
-        assert scope.cancelled_caught
-        cancelled_at = time.monotonic()
-        assert [(m, p.rsplit("/", 1)[-1]) for _, m, p in recorder.sent] == [
+        create = functools.partial(lh.patients.create, external_id="p1", email="a@example.org")
+        assert await cancel_when(backoff.entered, create)
+        assert [(m, p.rsplit("/", 1)[-1]) for m, p, _ in recorder.sent] == [
             ("POST", "patients"),
             ("GET", "patients"),  # the reconciliation lookup
         ]
-        await anyio.sleep(1.3)  # past any backoff (0.8-1 s): a leftover retry would have fired
-        assert recorder.after(cancelled_at) == []
+        await wait_all_tasks_blocked()  # a leftover retry would go out now
+        assert backoff.active == 0 and len(recorder.sent) == 2
         assert set(asyncio.all_tasks()) <= tasks_before
         assert lh._requester._limiter.value == lh.max_in_flight
     assert sandbox.patient("p1") is None
@@ -182,18 +173,16 @@ async def test_a_create_cancelled_in_its_reconciliation_lookup_is_never_sent_aga
         sandbox.faults.set("createPatient", FaultPlan(error_rate=1.0, limit=1, retry_after=None))
     else:  # made, but the answer was lost
         sandbox.faults.set("createPatient", FaultPlan(drop_after_rate=1.0, limit=1))
-    sandbox.faults.set("getPatients", FaultPlan(latency_ms=5000))  # a lookup that hangs
-    recorder = Recorder(sandbox.transport())
-    async with _client(sandbox, recorder) as lh:
+    sandbox.faults.set("getPatients", FaultPlan(latency_ms=600_000))  # a lookup that hangs
+    recorder, backoff = Signalling(sandbox.transport()), BlockingSleep()
+    async with _client(sandbox, recorder, backoff) as lh:
         tasks_before = set(asyncio.all_tasks())
-        with anyio.move_on_after(0.3) as scope:
-            await lh.patients.create(external_id="p1", email="a@example.org")
-        assert scope.cancelled_caught
-        cancelled_at = time.monotonic()
-        assert [m for _, m, _ in recorder.sent] == ["POST", "GET"]
-        await anyio.sleep(1.3)
-        assert recorder.after(cancelled_at) == []
-        assert recorder.creates() == 1
+        create = functools.partial(lh.patients.create, external_id="p1", email="a@example.org")
+        assert await cancel_when(recorder.sent_get, create)
+        assert recorder.methods() == ["POST", "GET"]
+        await wait_all_tasks_blocked()  # a leftover retry or lookup would go out now
+        assert recorder.methods() == ["POST", "GET"]
+        assert backoff == [] and backoff.active == 0  # never reached a backoff
         assert set(asyncio.all_tasks()) <= tasks_before
         assert lh._requester._limiter.value == lh.max_in_flight
     made = 1 if first == "drop_after" else 0
