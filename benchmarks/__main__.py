@@ -1,4 +1,8 @@
-"""``python -m benchmarks [--quick] [--only SECTION ...]``: print the table, write RESULTS.md."""
+"""``python -m benchmarks [--quick] [SECTION ...]``: print the table, write RESULTS.md.
+
+With no SECTION every section runs (and RESULTS.md is written); ``python -m benchmarks loopback``
+runs that one only.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,10 @@ SECTIONS = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for development")
-    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="run these only")
+    parser.add_argument(
+        "sections", nargs="*", choices=[*sorted(SECTIONS), []], help="run these only"
+    )
+    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="the same")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     parser.add_argument(
         "--profile",
@@ -36,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     settings = Settings.make(args.quick)
     report = Report()
+    only = (args.sections or []) + (args.only or [])
     started = time.perf_counter()
     for name, section in SECTIONS.items():
-        if args.only and name not in args.only:
+        if only and name not in only:
             continue
         t0 = time.perf_counter()
         section(settings, report)
@@ -49,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in report.notes:
         print(f"- {note}")
     print(f"total {total:.0f} s")
-    if not args.no_write and not args.quick and not args.only:
+    if not args.no_write and not args.quick and not only:
         Path(__file__).with_name("RESULTS.md").write_text(_markdown(table, report, total))
     return 0
 

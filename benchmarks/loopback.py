@@ -1,128 +1,192 @@
-"""5. Real HTTP on loopback: the default transport (pools of 4) against one httpx pool.
+"""5. What users run: real HTTP on loopback against a fast upstream in another process.
 
-The sandbox runs in a separate process (``python -m legithealth_async.sandbox``) with 50 ms of
-latency, so the client's CPU is measured alone. Each run sends getPatients calls at a fixed
-number in flight; the baseline is the same facade over a single ``httpx.AsyncClient`` pool
-sized to the same number of connections (what the client did before, and what a user who injects
-``http_client=httpx.AsyncClient(limits=...)`` gets).
+The upstream (``upstream.py``: a raw asyncio canned-answer server, 50 ms of latency on every
+answer) and each measured client (``loopclient.py``) run in processes of their own, so the
+client's CPU per request is its own (process time) and the server's is reported beside it. At
+concurrency 64, 100 and 128:
+
+- raw aiohttp GETs: the machine's limit line;
+- the facade's ``patients.get`` on each transport it offers (and httpx-aiohttp, for comparison);
+- ``sync_patients`` of 5,000 new records, and of 5,000 the upstream already has unchanged;
+- a naive user loop: ``asyncio.gather`` of 5,000 ``patients.create``;
+- the baseline: the same sync with the package as it was before issue 13 (commit ``BASELINE``,
+  installed in its own venv ``benchmarks/.work/baseline-venv``, made once), in the same run.
+
+Throughput is compared with Little's bound (concurrency / latency).
 """
 
 from __future__ import annotations
 
-import asyncio
-import socket
+import json
+import os
 import subprocess
 import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import httpx
-
-from legithealth_async import LegitHealth
+from pathlib import Path
 
 from ._common import Report, Settings, median, spread
 
 LATENCY_MS = 50.0
-TOKEN = "bench-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+#: The last commit before the issue-13 work (no sniffio, eager pools, two parse passes).
+BASELINE = "a7b5276372933d3a00c998b2f64be1a3e40031af"
+ROOT = Path(__file__).resolve().parent.parent
+WORK = Path(__file__).resolve().parent / ".work"
+SEC = "5 loopback @50 ms"
 
 
 @contextmanager
-def _server() -> Iterator[str]:
-    port = _free_port()
+def upstream() -> Iterator[str]:
+    """The canned-answer upstream in its own process; yields its base URL."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "legithealth_async.sandbox",
-            "--port",
-            str(port),
-            "--token",
-            TOKEN,
-            "--latency-ms",
-            str(LATENCY_MS),
-            "--log-level",
-            "error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "benchmarks.upstream", "--latency-ms", str(LATENCY_MS)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    base = f"http://127.0.0.1:{port}/integration/v1"
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        yield base
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}/integration/v1"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        assert proc.stdin is not None
+        proc.stdin.close()  # the upstream serves until its stdin closes
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
-async def _run(base: str, concurrency: int, calls: int, single_pool: bool) -> tuple[float, float]:
-    own = (
-        httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+def baseline_python() -> str | None:
+    """The baseline venv's Python (made on first use from ``git archive BASELINE``), or None."""
+    venv = WORK / "baseline-venv"
+    python = venv / "bin" / "python"
+    if python.exists():
+        return str(python)
+    try:
+        src = WORK / "baseline-src"
+        src.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", BASELINE], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "-e", str(src), "aiohttp"],
+            check=True,
+            capture_output=True,
         )
-        if single_pool
-        else None
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"[loopback: no baseline venv: {exc}]", file=sys.stderr)
+        return None
+    return str(python)
+
+
+def measure(
+    kind: str, base: str, concurrency: int, n: int, transport: str = "default", python: str = ""
+) -> dict[str, float]:
+    """One client run in its own process (see ``loopclient.py``)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = [kind, base, str(concurrency), str(n), transport]
+    out = subprocess.run(
+        [python or sys.executable, "-m", "benchmarks.loopclient", *args],
+        cwd=tempfile.gettempdir(),  # the baseline must import its own package, not this tree's
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    async with LegitHealth(TOKEN, base_url=base, max_in_flight=concurrency, http_client=own) as lh:
-        gate = asyncio.Semaphore(concurrency)
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
-        async def one(i: int) -> None:
-            async with gate:
-                await lh.patients.get(f"bench-{i}")
 
-        await asyncio.gather(*[one(i) for i in range(concurrency)])  # open the connections
-        started, cpu = time.perf_counter(), time.process_time()
-        await asyncio.gather(*[one(i) for i in range(calls)])
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    if own is not None:
-        await own.aclose()
-    return calls / wall, cpu / calls * 1e6
+def _add(
+    report: Report, name: str, runs: list[dict[str, float]], concurrency: int, extra: str = ""
+) -> dict[str, float]:
+    items = [r["items"] / r["wall"] for r in runs]
+    req = median([r["requests"] / r["wall"] for r in runs])
+    cpu = median([r["client_cpu"] / r["requests"] * 1e6 for r in runs])
+    server = median([r["server_cpu"] / max(r["served"], 1) * 1e6 for r in runs])
+    bound = concurrency / (LATENCY_MS / 1000)
+    unit = "req/s" if runs[0]["items"] == runs[0]["requests"] else "rec/s"
+    value = f"{median(items):,.0f} {unit}"
+    report.add(
+        SEC,
+        name,
+        value,
+        f"{req / bound:.0%} of bound {bound:,.0f} req/s" + (f"; {extra}" if extra else ""),
+        "",
+        f"client CPU {cpu:,.0f} µs/req, server {server:,.0f} µs/req; "
+        f"{len(runs)} run(s) {spread(items)}",
+    )
+    return {"rate": median(items), "cpu": cpu, "share": req / bound}
 
 
 def run(settings: Settings, report: Report) -> None:
-    sec = "5 loopback @50 ms"
-    calls = 300 if settings.quick else 800
-    reps = 1 if settings.quick else 2
-    with _server() as base:
-        for concurrency in (32, 64, 128):
-            bound = concurrency / (LATENCY_MS / 1000)
-            rows = {}
-            for single in (True, False):
-                runs = [asyncio.run(_run(base, concurrency, calls, single)) for _ in range(reps)]
-                rows[single] = ([r[0] for r in runs], [r[1] for r in runs])
-            base_rate = median(rows[True][0])
-            for single in (True, False):
-                rates, cpus = rows[single]
-                what = "one httpx pool (baseline)" if single else "default transport, pools of 4"
-                ratio = (
-                    f"{median(rates) / bound:.0%} of bound {bound:,.0f} req/s"
-                    if single
-                    else f"{median(rates) / base_rate:.1f}x one pool; "
-                    f"{median(rates) / bound:.0%} of bound {bound:,.0f} req/s"
+    gets = 600 if settings.quick else 2000
+    records = 1000 if settings.quick else 5000
+    concurrencies = (100,) if settings.quick else (64, 100, 128)
+    transports = ("httpx", "aiohttp", "httpx-aiohttp")
+    old = baseline_python()
+    with upstream() as base:
+        for c in concurrencies:
+            raw = _add(
+                report,
+                f"raw aiohttp GETs, {c} in flight",
+                [measure("raw-aiohttp", base, c, gets)],
+                c,
+            )
+            for name in transports:
+                got = measure("get", base, c, gets, name)
+                _add(
+                    report,
+                    f"facade get, {c} in flight, transport {name}",
+                    [got],
+                    c,
+                    f"{got['client_cpu'] / got['requests'] * 1e6 / raw['cpu']:.1f}x raw CPU",
                 )
-                report.add(
-                    sec,
-                    f"getPatients x{calls}, {concurrency} in flight: {what}",
-                    f"{median(rates):,.0f} req/s",
-                    ratio,
-                    "",
-                    f"{reps} reps {spread(rates)}; client CPU {median(cpus):,.0f} µs/req",
-                )
+            for kind in ("sync-new", "sync-unchanged") if c == 100 else ("sync-new",):
+                runs = [measure(kind, base, c, records) for _ in range(1 if c != 100 else 2)]
+                what = "new" if kind == "sync-new" else "unchanged"
+                mine = _add(report, f"sync_patients {records:,} {what}, concurrency {c}", runs, c)
+                if kind == "sync-new" and c == 100:
+                    _sync_targets(report, base, c, records, old, mine, raw)
+        naive = [measure("naive", base, 100, records)]
+        _add(report, f"naive gather of {records:,} patients.create, max_in_flight 100", naive, 100)
     report.notes.append(
-        "Loopback: the sandbox runs in its own process (2 cores: client and server each get "
-        "one). httpcore's pool does O(connections²) work per request, so one pool of 64+ "
-        "connections collapses; the default transport splits the connections into pools of 4."
+        "Loopback: upstream and client each in a process of their own (2 cores); client CPU is "
+        "the client process's CPU time over the measured window / requests sent. A sync of new "
+        "records sends 1.01 requests a record (a lookup per 100, a create each); of unchanged "
+        "records, 0.01. Baseline: the package at commit " + BASELINE[:7] + " (before issue 13) "
+        "in its own venv, same upstream, same run."
+    )
+
+
+def _sync_targets(
+    report: Report,
+    base: str,
+    c: int,
+    n: int,
+    old: str | None,
+    mine: dict[str, float],
+    raw: dict[str, float],
+) -> None:
+    if old is None:
+        report.add(SEC, "baseline sync (before issue 13)", "n/a", "", "", "no baseline venv")
+        return
+    runs = [measure("sync-new", base, c, n, python=old)]
+    before = _add(report, f"BASELINE sync_patients {n:,} new, concurrency {c}", runs, c)
+    speedup = mine["rate"] / before["rate"]
+    cpu_ratio = mine["cpu"] / raw["cpu"]
+    report.add(
+        SEC,
+        f"sync {n:,} new @ {c}: vs baseline",
+        f"{speedup:.1f}x baseline rec/s",
+        f"{mine['share']:.0%} of Little's bound; CPU {cpu_ratio:.1f}x raw aiohttp's",
+        f"≥3x: {'met' if speedup >= 3 else 'MISSED'}; ≥60%: "
+        f"{'met' if mine['share'] >= 0.6 else 'MISSED'}; CPU ≤2x: "
+        f"{'met' if cpu_ratio <= 2 else 'MISSED'}",
     )

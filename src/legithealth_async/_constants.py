@@ -24,7 +24,7 @@ DEFAULT_MAX_IN_FLIGHT: Final = 64
 DEFAULT_KEEPALIVE_EXPIRY: Final = 30.0
 #: The transport a client makes for itself: "auto" (aiohttp on asyncio when installed, httpx's
 #: sharded pools on trio or with HTTP/2), "httpx" or "aiohttp" (see _transport.py).
-DEFAULT_TRANSPORT: Final = "httpx"
+DEFAULT_TRANSPORT: Final = "auto"
 #: Connections per pool of the default transport (httpcore's per-request cost grows with the
 #: square of a pool's size; see _transport.py).
 POOL_SHARD_SIZE: Final = 4

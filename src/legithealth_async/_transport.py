@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.to_thread
+import httpcore
 import httpx
 import sniffio
 
@@ -330,17 +331,30 @@ def choose(name: TransportName, *, http2: bool) -> Literal["httpx", "aiohttp"]:
     """The transport ``name`` stands for, on the event loop running now.
 
     ``"auto"``: aiohttp on asyncio when it is installed and HTTP/2 is not asked for; httpx's
-    sharded pools otherwise (trio, HTTP/2, no aiohttp).
+    sharded pools otherwise (trio, HTTP/2, no aiohttp), and when httpx's transport is mocked
+    (pytest-httpx, respx), so that a user's mocks see the requests.
     """
     if name != "auto":
         return name
-    if http2 or importlib.util.find_spec("aiohttp") is None:
+    if http2 or importlib.util.find_spec("aiohttp") is None or _httpx_is_mocked():
         return "httpx"
     try:
         library = sniffio.current_async_library()
     except sniffio.AsyncLibraryNotFoundError:
         library = "asyncio"
     return "aiohttp" if library == "asyncio" else "httpx"
+
+
+_HTTPX_SEND = httpx.AsyncHTTPTransport.handle_async_request
+_HTTPCORE_SEND = httpcore.AsyncConnectionPool.handle_async_request
+
+
+def _httpx_is_mocked() -> bool:
+    """Whether a test library replaced httpx's (pytest-httpx) or httpcore's (respx) sending."""
+    return (
+        httpx.AsyncHTTPTransport.handle_async_request is not _HTTPX_SEND
+        or httpcore.AsyncConnectionPool.handle_async_request is not _HTTPCORE_SEND
+    )
 
 
 class DefaultTransport(httpx.AsyncBaseTransport):

@@ -223,7 +223,7 @@ async def test_slots_are_freed_when_requests_fail_or_are_cancelled(
 
 
 @pytest.mark.loopback
-@pytest.mark.parametrize("name", TRANSPORTS)
+@pytest.mark.parametrize("name", [*TRANSPORTS, "auto"])
 async def test_a_create_whose_answer_was_lost_is_looked_up_not_resent(
     name: str, legithealth_sandbox: Sandbox
 ) -> None:
@@ -240,8 +240,9 @@ async def test_a_create_whose_answer_was_lost_is_looked_up_not_resent(
             sleep=_no_sleep,
         ) as lh:
             patient = await lh.patients.create(external_id="lost-answer", email="a@example.org")
+            # "auto" on asyncio is aiohttp (the default).
             assert type(_default(lh).inner).__name__ == (
-                "AiohttpTransport" if name == "aiohttp" else "ShardedTransport"
+                "ShardedTransport" if name == "httpx" else "AiohttpTransport"
             )
     assert patient.external_id == "lost-answer"
     assert legithealth_sandbox.create_attempts("lost-answer") == 1  # never sent twice
@@ -361,3 +362,11 @@ def test_aiohttp_transport_says_what_it_needs(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ImportError, match=r"legithealth-async\[aiohttp\]"):
         AiohttpTransport(max_connections=1, keepalive_expiry=1.0)
     assert choose("auto", http2=False) == "httpx"  # not installed: the httpx pools
+
+
+async def test_auto_keeps_to_httpx_when_httpx_is_mocked(httpx_mock: Any) -> None:
+    # A user's pytest-httpx (or respx) mocks must see the client's requests.
+    httpx_mock.add_response(json=[])
+    async with LegitHealth("t", base_url="https://api.test/v1") as lh:
+        assert await lh.patients.get("x") is None
+        assert isinstance(_default(lh).inner, ShardedTransport)

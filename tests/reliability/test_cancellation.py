@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import anyio
 import httpx
@@ -19,6 +19,7 @@ from _toolkit import BlockingSleep, Recorder, cancel_when
 from anyio import wait_all_tasks_blocked
 
 from legithealth_async import LegitHealth, RetryPolicy
+from legithealth_async._transport import AiohttpTransport, ShardedTransport
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
 from legithealth_async.sync import Journal, SyncOutcome, sync_patients
 
@@ -27,10 +28,25 @@ from .conftest import check_created_as_recorded, make_records
 COUNT = 800
 
 
-def _pools(lh: LegitHealth) -> list[Any]:
-    """The connection pools of the client's default transport (several small ones)."""
-    transport = lh._requester._http._transport.inner  # type: ignore[attr-defined]
-    return [shard._pool for shard in transport._shards]
+def _nothing_in_use(lh: LegitHealth) -> list[Callable[[], bool]]:
+    """Check that no connection of the client's transport is in use (at most its limit remain
+    open); return a check per connection that it is closed (for after ``aclose``)."""
+    inner = lh._requester._http._transport.inner  # type: ignore[attr-defined]
+    if isinstance(inner, ShardedTransport):
+        pools = [shard._pool for shard in inner._shards]
+        connections = [c for pool in pools for c in pool.connections]
+        assert all(pool._requests == [] for pool in pools)
+        assert all(c.is_idle() or c.is_closed() for c in connections)
+        assert inner._load == [0] * len(pools)
+        # Connections whose request was cancelled are closed and dropped by their pool, so
+        # how many remain depends on timing; never more than the client's limit.
+        assert len(connections) <= 16
+        return [c.is_closed for c in connections]
+    assert isinstance(inner, AiohttpTransport)
+    connector = inner._session.connector
+    assert not connector._acquired
+    assert sum(len(held) for held in connector._conns.values()) <= 16
+    return [lambda: connector.closed]
 
 
 async def _server_connections(server: SandboxServer) -> int:
@@ -39,7 +55,10 @@ async def _server_connections(server: SandboxServer) -> int:
 
 
 @pytest.mark.loopback
-async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
+    tmp_path: Path, transport: str
+) -> None:
     sandbox = Sandbox(seed=31)
     plan = {"latency_ms": 40.0, "jitter_ms": 30.0, "error_rate": 0.1, "retry_after": None}
     sandbox.faults.set("*", FaultPlan(**plan))
@@ -53,7 +72,11 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
         seen: list[SyncOutcome] = []
         yielded: list[SyncOutcome] = []
         async with LegitHealth(
-            server.token, base_url=server.base_url, max_in_flight=16, retry_policy=policy
+            server.token,
+            base_url=server.base_url,
+            max_in_flight=16,
+            retry_policy=policy,
+            transport=transport,  # type: ignore[arg-type]
         ) as lh:
             with anyio.CancelScope() as scope:
 
@@ -77,16 +100,9 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
             # Nothing left running: no task, no request in flight, every slot back.
             assert set(asyncio.all_tasks()) <= tasks_before
             assert lh._requester._limiter.value == lh.max_in_flight
-            pools = _pools(lh)
-            connections = [c for pool in pools for c in pool.connections]
-            assert all(pool._requests == [] for pool in pools)
-            assert all(c.is_idle() or c.is_closed() for c in connections)
-            # Connections whose request was cancelled are closed and dropped by their pool, so
-            # how many remain depends on timing; never more than the client's limit.
-            assert len(connections) <= 16
-            assert lh._requester._http._transport.inner._load == [0] * len(pools)  # type: ignore[attr-defined]
+            closed = _nothing_in_use(lh)
         # Closed: every client connection closed, and the server sees them all go.
-        assert all(c.is_closed() for c in connections)
+        assert all(check() for check in closed)
         deadline = time.monotonic() + 5
         while await _server_connections(server) and time.monotonic() < deadline:
             await anyio.sleep(0.02)
@@ -109,7 +125,11 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(tmp_path: Path) 
         # A second run completes the rest, with no duplicate.
         tasks_before = set(asyncio.all_tasks())
         async with LegitHealth(
-            server.token, base_url=server.base_url, max_in_flight=16, retry_policy=policy
+            server.token,
+            base_url=server.base_url,
+            max_in_flight=16,
+            retry_policy=policy,
+            transport=transport,  # type: ignore[arg-type]
         ) as lh:
             rest = [
                 o async for o in sync_patients(lh, records, journal=journal_path, concurrency=32)
