@@ -41,9 +41,12 @@ def _switch() -> Iterator[tuple[_Switch, SandboxServer]]:
 
 
 @pytest.fixture
-def sandbox() -> Sandbox:
-    """A sandbox with a frozen clock and a fixed token and seed."""
-    return Sandbox(token=TOKEN, seed=7, start=START)
+def sandbox() -> Iterator[Sandbox]:
+    """A sandbox with a frozen clock and a fixed token and seed, checking its own answers
+    against the spec: a test whose sandbox answered outside the contract fails."""
+    sandbox = Sandbox(token=TOKEN, seed=7, start=START, validate_answers=True)
+    yield sandbox
+    assert sandbox.answer_violations == []
 
 
 @pytest.fixture(params=["inprocess", "loopback"])

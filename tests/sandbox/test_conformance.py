@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from legithealth_async.sandbox import Sandbox
 from legithealth_async.sandbox.spec import load_contract
 
-SANDBOX = Sandbox(token="conformance-token", seed=11)
+SANDBOX = Sandbox(token="conformance-token", seed=11, validate_answers=True)
 # The token goes in through schemathesis's auth config (not as an extra header), so cases it
 # generates *without* auth are known to it as such and expected to be refused.
 CONFIG = SchemathesisConfig.from_dict(
@@ -79,3 +79,4 @@ def test_the_run_reached_every_operation_with_successes_and_refusals() -> None:
     successes = {op for op, statuses in seen.items() if any(s and s < 300 for s in statuses)}
     assert {"createPatient", "getPatients", "getPractitionerSpecialties"} <= successes
     assert any(400 in statuses for statuses in seen.values())
+    assert SANDBOX.answer_violations == []

@@ -22,12 +22,12 @@ from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
 from .clock import SandboxClock
-from .errors import ApiError, DroppedConnection, validation_error
+from .errors import ApiError, DroppedConnection, not_implemented, validation_error
 from .faults import BEFORE_EFFECT, FaultPlan, Faults
 from .mutations import with_unknown_enums, without_optional_fields
 from .spec import Contract, Operation
 from .state import World
-from .validation import OperationValidator, RequestInvalid, to_json_schema
+from .validation import AnswerInvalid, OperationValidator, RequestInvalid, to_json_schema
 
 logger = logging.getLogger("legithealth_async.sandbox")
 
@@ -133,6 +133,8 @@ class SandboxApp:
         clock: SandboxClock,
         token: str,
         log: deque[RequestRecord],
+        *,
+        validate_answers: bool = False,
     ) -> None:
         self.contract = contract
         self.validators = validators
@@ -141,10 +143,10 @@ class SandboxApp:
         self.clock = clock
         self._token = token.encode("utf-8")
         self.log = log
+        self.validate_answers = validate_answers
+        self.answer_violations: list[str] = []
+        # Operations of the contract the sandbox has no rule for answer 501 (see _answer).
         self._handlers = _handlers(world)
-        missing = set(contract.operations) - set(self._handlers)
-        if missing:
-            raise RuntimeError(f"no sandbox handler for {sorted(missing)}")
         self._base = contract.base_path.encode("ascii")
         self._routes = sorted(
             contract.operations.values(), key=lambda op: op.literal_segments, reverse=True
@@ -293,15 +295,29 @@ class SandboxApp:
                     self._check_content_type(scope)
                     body = self._parse_json(raw)
                 body = validator.body(body, present)
-            payload = self._handlers[op.operation_id](params, body)
-            return _Answer(op.success_status, payload)
+            handler = self._handlers.get(op.operation_id)
+            if handler is None:
+                return _Answer.error(not_implemented(op.operation_id))
+            answer = _Answer(op.success_status, handler(params, body))
         except RequestInvalid as invalid:
-            return _Answer.error(validation_error(str(invalid)))
+            answer = _Answer.error(validation_error(str(invalid)))
         except ApiError as error:
-            return _Answer.error(error)
+            answer = _Answer.error(error)
         except Exception as exc:  # a sandbox bug: answer like a server would, log no values
             logger.error("%s failed: %s", op.operation_id, type(exc).__name__)
             return _Answer.error(ApiError(500, "INTERNAL_ERROR", "Internal server error"))
+        return self._checked(op, answer) if self.validate_answers else answer
+
+    def _checked(self, op: Operation, answer: _Answer) -> _Answer:
+        """``answer`` when it keeps the contract; else a 500 naming the broken field (and the
+        violation recorded in :attr:`answer_violations`, for a test to fail on)."""
+        try:
+            self.validators[op.operation_id].answer(answer.status, answer.payload)
+        except AnswerInvalid as invalid:
+            self.answer_violations.append(str(invalid))
+            logger.error("sandbox answer breaks the contract: %s", invalid)
+            return _Answer.error(ApiError(500, "SANDBOX_CONTRACT_VIOLATION", str(invalid)))
+        return answer
 
     def _authenticate(self, op: Operation, scope: Scope) -> None:
         if op.auth_header is None:

@@ -19,7 +19,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (0: a free one; 8000)")
     parser.add_argument("--token", help="the X-API-TOKEN to accept (default: a random one)")
-    parser.add_argument("--seed", help="seed for ids, tokens and fault draws")
+    parser.add_argument(
+        "--seed",
+        help="seed for ids, tokens and fault draws (default: a random one, printed at start)",
+    )
     parser.add_argument(
         "--start",
         type=dt.datetime.fromisoformat,
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     def ready(base_url: str) -> None:
         print(f"Legit.Health sandbox: {base_url}", flush=True)
         print(f"X-API-TOKEN: {sandbox.token}", flush=True)
+        print(f"seed: {sandbox.seed}", flush=True)
 
     try:
         serve(sandbox, args.host, args.port, log_level=args.log_level, on_ready=ready)

@@ -46,3 +46,8 @@ def not_found(what: str) -> ApiError:
 def unprocessable(message: str) -> ApiError:
     """422 UNPROCESSABLE."""
     return ApiError(422, "UNPROCESSABLE", message)
+
+
+def not_implemented(operation_id: str) -> ApiError:
+    """501 NOT_IMPLEMENTED: the contract has the operation, the sandbox no rule for it yet."""
+    return ApiError(501, "NOT_IMPLEMENTED", f"The sandbox does not implement {operation_id} (yet)")

@@ -143,7 +143,7 @@ class Faults:
         self._operations = frozenset(operations)
         self._plans: dict[str, FaultPlan] = {}
         self._used: Counter[str] = Counter()
-        self._rng = random.Random(f"faults:{seed}")  # noqa: S311 - test doubles, not crypto
+        self._rng = random.Random(None if seed is None else f"faults:{seed}")  # noqa: S311 - not crypto
         self.fired: Counter[tuple[str, str]] = Counter()
         """How many times each (operationId, fault kind) was injected."""
 

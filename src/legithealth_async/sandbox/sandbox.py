@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import secrets
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import httpx
 from .app import RequestRecord, SandboxApp, build_app
 from .clock import SandboxClock
 from .faults import Faults
-from .spec import Contract, load_contract
+from .spec import SPEC_PATH, Contract, load_contract
 from .state import OutboxMessage, World
 from .transport import SandboxTransport
 from .validation import OperationValidator, compile_validators
@@ -23,17 +24,23 @@ REQUEST_LOG_SIZE = 100_000
 
 
 @functools.cache
-def _validators() -> dict[str, OperationValidator]:
-    return compile_validators(load_contract())
+def _validators(spec: Path) -> dict[str, OperationValidator]:
+    return compile_validators(load_contract(spec))
 
 
 class Sandbox:
     """A faithful, stateful, in-memory fake of the Legit.Health integration API.
 
     ``token`` is the ``X-API-TOKEN`` it accepts (random when not given); ``seed`` makes ids,
-    tokens and fault draws reproducible; ``start`` freezes the clock at that instant (else it
-    follows real time; ``frozen`` overrides either default). Use :attr:`app` with any ASGI
-    server, :meth:`transport` (or :meth:`client`) in-process, or :func:`serve` on loopback.
+    tokens and fault draws reproducible (without one they differ on every run); ``start``
+    freezes the clock at that instant (else it follows real time; ``frozen`` overrides either
+    default). Use :attr:`app` with any ASGI server, :meth:`transport` (or :meth:`client`)
+    in-process, or :func:`serve` on loopback.
+
+    ``spec`` serves another OpenAPI document than the packaged contract (operations the sandbox
+    has no rule for answer 501 naming the operation). ``validate_answers=True`` checks every
+    answer of the rules against the spec: one that breaks it becomes a 500 naming the field,
+    and is listed in :attr:`answer_violations` (tests should turn it on).
 
     Not thread-safe: all requests run on one event loop (each rule applies without awaiting,
     so concurrent requests never see half an effect). With :class:`SandboxServer` (another
@@ -48,25 +55,31 @@ class Sandbox:
         start: dt.datetime | None = None,
         *,
         frozen: bool | None = None,
+        spec: str | Path | None = None,
+        validate_answers: bool = False,
     ) -> None:
         self.token: str = token if token is not None else "sbx_" + secrets.token_urlsafe(18)
         """The API token the sandbox accepts in ``X-API-TOKEN``."""
-        self.seed = seed
+        self.seed: int | str = seed if seed is not None else secrets.randbits(64)
+        """The seed of ids, tokens and fault draws (drawn at random when none was given: pass
+        it back as ``seed`` to replay a run)."""
         self.clock = SandboxClock(start, frozen=frozen)
         """The sandbox's clock; move it with :meth:`advance`."""
-        self.contract: Contract = load_contract()
-        self.faults = Faults(self.contract.operations, seed)
+        spec_path = Path(spec).resolve() if spec is not None else SPEC_PATH
+        self.contract: Contract = load_contract(spec_path)
+        self.faults = Faults(self.contract.operations, self.seed)
         """The fault plans: ``sandbox.faults.set("createPatient", error_rate=0.5)``."""
-        self._world = World(self.clock, seed)
+        self._world = World(self.clock, self.seed)
         self._log: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
         self._inner = SandboxApp(
             self.contract,
-            _validators(),
+            _validators(spec_path),
             self._world,
             self.faults,
             self.clock,
             self.token,
             self._log,
+            validate_answers=validate_answers,
         )
         self.app = build_app(self._inner, self.contract.base_path)
         """The ASGI application (Starlette)."""
@@ -127,6 +140,11 @@ class Sandbox:
     def encounters(self, episode_id: str) -> list[dict[str, Any]]:
         """The episode's encounters, oldest first."""
         return [e.to_wire() for e in self._world.encounters_by_episode.get(episode_id, ())]
+
+    @property
+    def answer_violations(self) -> list[str]:
+        """With ``validate_answers=True``: each answer that broke the spec (empty is good)."""
+        return list(self._inner.answer_violations)
 
     @property
     def outbox(self) -> list[OutboxMessage]:

@@ -45,6 +45,8 @@ class Operation:
     auth_header: str | None
     success_status: int
     success_schema: dict[str, Any] | None
+    response_schemas: dict[int, dict[str, Any] | None]
+    """The JSON schema of each documented status (None: that answer has no JSON body)."""
 
     @property
     def literal_segments(self) -> int:
@@ -96,12 +98,15 @@ def _operation(
             scheme = schemes.get(scheme_name, {})
             if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
                 auth_header = str(scheme["name"])
-    success = sorted(code for code in op.get("responses", {}) if str(code).startswith("2"))
-    success_status = int(success[0]) if success else 200
-    success_schema = None
-    if success:
-        answer = resolve(document, op["responses"][success[0]])
-        success_schema = answer.get("content", {}).get("application/json", {}).get("schema")
+    response_schemas: dict[int, dict[str, Any] | None] = {}
+    for code, raw_answer in op.get("responses", {}).items():
+        if str(code).isdigit():
+            answer = resolve(document, raw_answer)
+            content = answer.get("content", {}).get("application/json", {})
+            response_schemas[int(code)] = content.get("schema")
+    success = sorted(code for code in response_schemas if 200 <= code < 300)
+    success_status = success[0] if success else 200
+    success_schema = response_schemas.get(success_status)
     return Operation(
         operation_id=str(op["operationId"]),
         method=method.upper(),
@@ -113,6 +118,7 @@ def _operation(
         auth_header=auth_header,
         success_status=success_status,
         success_schema=success_schema,
+        response_schemas=response_schemas,
     )
 
 

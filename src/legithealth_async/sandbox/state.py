@@ -188,7 +188,7 @@ class World:
 
     def __init__(self, clock: SandboxClock, seed: int | str | None) -> None:
         self.clock = clock
-        self._rng = random.Random(f"ids:{seed}")  # noqa: S311 - test doubles, not crypto
+        self._rng = random.Random(None if seed is None else f"ids:{seed}")  # noqa: S311 - not crypto
         self.patients: dict[str, PatientRecord] = {}
         self.conditions: dict[str, ConditionRecord] = {}
         self.episodes: dict[str, EpisodeRecord] = {}

@@ -133,6 +133,13 @@ class RequestInvalid(Exception):
         self.rule = rule
 
 
+class AnswerInvalid(Exception):
+    """The sandbox's own answer broke the contract (a sandbox that drifted from the spec).
+
+    The message names the operation, the status and the field, never a value.
+    """
+
+
 def _check(validator: Draft4Validator, instance: Any, location: str) -> None:
     error: ValidationError | None = best_match(validator.iter_errors(instance))
     if error is not None:
@@ -180,6 +187,11 @@ class OperationValidator:
             schema = to_json_schema(document, operation.body_schema)
             Draft4Validator.check_schema(schema)
             self._body = Draft4Validator(schema, format_checker=FORMAT_CHECKER)
+        self._answers = {
+            status: Draft4Validator(to_json_schema(document, schema), format_checker=FORMAT_CHECKER)
+            for status, schema in operation.response_schemas.items()
+            if schema is not None
+        }
 
     def parameters(
         self, path_params: dict[str, str], query: dict[str, list[str]]
@@ -218,6 +230,22 @@ class OperationValidator:
             return None
         _check(self._body, body, "body")
         return body
+
+    def answer(self, status: int, payload: Any) -> None:
+        """Check an answer the sandbox is about to send; raise AnswerInvalid when it breaks the
+        contract (a status the operation does not document, or a body outside its schema)."""
+        op_id = self.operation.operation_id
+        if status not in self.operation.response_schemas:
+            raise AnswerInvalid(f"{op_id} answered {status}, a status its contract does not list")
+        validator = self._answers.get(status)
+        if validator is None:
+            return
+        try:
+            _check(validator, payload, "answer")
+        except RequestInvalid as invalid:
+            raise AnswerInvalid(
+                f"{op_id} answered {status} outside its contract: {invalid}"
+            ) from None
 
 
 def compile_validators(contract: Contract) -> dict[str, OperationValidator]:
