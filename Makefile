@@ -9,8 +9,8 @@ export BIN
 # mkdocs-material's banner about its successor, printed on every build.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install test lint typecheck check-generated generate pytest docs docs-strict demo bench \
-	sandbox clean
+.PHONY: install test lint typecheck check-generated generate update-spec pytest docs docs-strict \
+	demo bench sandbox clean
 
 install: $(STAMP)
 
@@ -49,6 +49,14 @@ docs-strict: $(STAMP)
 generate: $(STAMP)
 	scripts/generate.sh generated
 	cp openapi/legit-health.yaml src/legithealth_async/sandbox/openapi.yaml
+
+## make update-spec SPEC=path-or-url: take a new Swagger 2.0 / OpenAPI 3.x document (JSON or YAML;
+## a path, file:// or https:// URL), convert it (swagger2openapi, installed into the venv on first
+## use), normalise it, regenerate and run the contract tests in a temporary folder, and swap the
+## result in only when all of that passed; then print what changed (scripts/update_spec.py).
+update-spec: $(STAMP)
+	@test -n "$(SPEC)" || { echo "usage: make update-spec SPEC=path-or-file-url" >&2; exit 2; }
+	$(BIN)/python scripts/update_spec.py "$(SPEC)"
 
 ## make check-generated: fails when generated/ differs from a fresh generation (new files too).
 check-generated: $(STAMP)

@@ -1,0 +1,256 @@
+"""`make update-spec`: a Swagger 2.0 version of our contract goes through conversion,
+normalisation, generation and the contract tests; a failed run changes nothing; the report names
+what changed. Each test works on a temporary copy of the repository's layout."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import update_spec  # noqa: E402
+
+CONTRACT: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "legit-health.yaml").read_text())
+BIN = Path(sys.executable).parent
+TOOLS = BIN.parent / "update-spec-tools"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The parts of the repository update-spec reads and writes, copied."""
+    root = tmp_path / "repo"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("scripts", "openapi", "generated", "src"):
+        shutil.copytree(ROOT / folder, root / folder, symlinks=True, ignore=skip)
+    (root / "tests").mkdir()
+    shutil.copyfile(ROOT / "tests" / "test_contract.py", root / "tests" / "test_contract.py")
+    monkeypatch.setenv("BIN", str(BIN))
+    return root
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    files = [p for f in ("openapi", "generated", "src") for p in (root / f).rglob("*")]
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in files
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+# -- a Swagger 2.0 version of our contract -----------------------------------------------------
+
+_REFS = {
+    "#/components/schemas/": "#/definitions/",
+    "#/components/parameters/": "#/parameters/",
+    "#/components/responses/": "#/responses/",
+}
+
+
+def _swagger2_node(node: Any) -> Any:
+    """Refs to 2.0's places, ``nullable`` as ``x-nullable`` (what swagger2openapi reads)."""
+    if isinstance(node, list):
+        return [_swagger2_node(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "$ref":
+            for old, new in _REFS.items():
+                value = value.replace(old, new)
+        out["x-nullable" if key == "nullable" else key] = _swagger2_node(value)
+    return out
+
+
+def _parameter(param: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in param:
+        return param
+    schema = param["schema"]
+    if "$ref" in schema:
+        schema = CONTRACT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    out = {k: v for k, v in param.items() if k not in ("schema", "style", "explode", "example")}
+    out.update({k: v for k, v in schema.items() if k not in ("description", "x-assumption")})
+    if schema.get("type") == "array":
+        out["collectionFormat"] = "multi"
+        out["items"] = _parameter({"schema": schema["items"]})
+    if "example" in param:
+        out["x-example"] = param["example"]
+    return out
+
+
+def _response(answer: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in answer:
+        return answer
+    out: dict[str, Any] = {k: v for k, v in answer.items() if k == "description" or k[:2] == "x-"}
+    content = answer.get("content", {}).get("application/json")
+    if content:
+        out["schema"] = content["schema"]
+        if "example" in content:
+            out["examples"] = {"application/json": content["example"]}
+    if "headers" in answer:
+        out["headers"] = {name: {"type": "string"} for name in answer["headers"]}
+    return out
+
+
+def _operation(op: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in op.items() if k not in ("requestBody", "parameters", "responses")}
+    out["parameters"] = [_parameter(p) for p in op.get("parameters", [])]
+    if "requestBody" in op:
+        content = op["requestBody"]["content"]["application/json"]
+        out["parameters"].append(
+            {"in": "body", "name": "body", "required": True, "schema": content["schema"]}
+        )
+    out["responses"] = {code: _response(a) for code, a in op["responses"].items()}
+    return out
+
+
+def to_swagger2(document: dict[str, Any]) -> dict[str, Any]:
+    """Our OpenAPI 3.0 contract written as Swagger 2.0 (the subset of features it uses)."""
+    server = urlsplit(document["servers"][0]["url"])
+    components = document["components"]
+    return _swagger2_node(
+        {
+            "swagger": "2.0",
+            "info": document["info"],
+            "host": server.netloc,
+            "basePath": server.path,
+            "schemes": [server.scheme],
+            "consumes": ["application/json"],
+            "produces": ["application/json"],
+            "tags": document["tags"],
+            "securityDefinitions": components["securitySchemes"],
+            "paths": {
+                path: {method: _operation(op) for method, op in item.items()}
+                for path, item in document["paths"].items()
+            },
+            "parameters": {k: _parameter(p) for k, p in components["parameters"].items()},
+            "responses": {k: _response(r) for k, r in components["responses"].items()},
+            "definitions": components["schemas"],
+        }
+    )
+
+
+def test_a_swagger2_version_of_our_contract_converts_generates_and_passes_the_contract_tests(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = repo / "swagger2.json"
+    source.write_text(json.dumps(to_swagger2(CONTRACT)), encoding="utf-8")
+
+    assert update_spec.main([source.as_uri(), "--root", str(repo), "--tools", str(TOOLS)]) == 0
+
+    out = capsys.readouterr().out
+    assert "contract tests: " in out and " passed" in out and "failed" not in out
+    new = yaml.safe_load((repo / "openapi" / "legit-health.yaml").read_text(encoding="utf-8"))
+    assert new["openapi"].startswith("3.0")
+    assert new["servers"][0]["url"] == CONTRACT["servers"][0]["url"]
+    assert set(update_spec.operations(new)) == set(update_spec.operations(CONTRACT))
+    sandbox_copy = repo / "src" / "legithealth_async" / "sandbox" / "openapi.yaml"
+    assert sandbox_copy.read_bytes() == (repo / "openapi" / "legit-health.yaml").read_bytes()
+    assert "operation added" not in out and "operation removed" not in out
+
+
+# -- failures change nothing -------------------------------------------------------------------
+
+
+def _with_new_field_and_operation() -> dict[str, Any]:
+    document = copy.deepcopy(CONTRACT)
+    document["components"]["schemas"]["Patient"]["properties"]["createdAt"] = {
+        "type": "string",
+        "format": "date-time",
+    }
+    document["paths"]["/status"] = {
+        "get": {
+            "operationId": "getServiceStatus",
+            "tags": ["patients"],
+            "security": [{"apiToken": []}],
+            "responses": {
+                "200": {
+                    "description": "Up.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+            },
+        }
+    }
+    return document
+
+
+def test_a_failed_generation_leaves_the_tree_untouched(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken-bin"
+    broken.mkdir()
+    generator = broken / "openapi-python-client"
+    generator.write_text("#!/bin/sh\necho 'generator exploded' >&2\nexit 1\n")
+    generator.chmod(0o755)
+    monkeypatch.setenv("BIN", str(broken))
+    source = tmp_path / "new.yaml"
+    source.write_text(yaml.safe_dump(_with_new_field_and_operation()), encoding="utf-8")
+    before = _snapshot(repo)
+
+    assert update_spec.main([str(source), "--root", str(repo)]) == 1
+
+    assert _snapshot(repo) == before
+    err = capsys.readouterr().err
+    assert "generation failed" in err and "generator exploded" in err
+    assert "nothing was changed" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("just: a mapping\n", "not Swagger 2.0 nor OpenAPI 3.x"),
+        ("openapi: 3.0.3\ninfo: {}\npaths: {}\n", "not valid OpenAPI"),
+        ("{not yaml: [", "neither JSON nor YAML"),
+    ],
+)
+def test_a_document_that_is_not_a_spec_changes_nothing(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    source = tmp_path / "new.yaml"
+    source.write_text(text, encoding="utf-8")
+    before = _snapshot(repo)
+    assert update_spec.main([str(source), "--root", str(repo)]) == 1
+    assert _snapshot(repo) == before
+    assert message in capsys.readouterr().err
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def test_the_report_lists_a_new_field_and_a_new_operation_without_code(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "new.json"  # JSON this time
+    source.write_text(json.dumps(_with_new_field_and_operation()), encoding="utf-8")
+
+    assert update_spec.main([str(source), "--root", str(repo), "--no-contract-tests"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert "operation added: getServiceStatus (GET /status)" in lines
+    assert 'field added: Patient.createdAt {"format": "date-time", "type": "string"}' in lines
+    assert "no facade method yet: getServiceStatus" in lines
+    assert "no sandbox rule yet (it answers 501): getServiceStatus" in lines
+    # The eleven documented operations have both.
+    assert len([line for line in lines if line.startswith("no ")]) == 2
+    generated = next((repo / "generated").iterdir())
+    assert (generated / "api" / "patients" / "get_service_status.py").is_file()
+    assert "created_at" in (generated / "models" / "patient.py").read_text(encoding="utf-8")
+
+
+def test_normalising_is_stable() -> None:
+    once = update_spec.normalise(CONTRACT)
+    assert update_spec.dump(update_spec.normalise(once)) == update_spec.dump(once)
+    assert list(once) == ["openapi", "info", "servers", "tags", "paths", "components"]
+    assert list(once["paths"]) == sorted(CONTRACT["paths"])
+    patient = once["components"]["schemas"]["Patient"]["properties"]
+    assert list(patient) == list(CONTRACT["components"]["schemas"]["Patient"]["properties"])
