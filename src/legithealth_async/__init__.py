@@ -9,6 +9,7 @@
 """
 
 from ._retry import RetryPolicy
+from ._version import __version__ as __version__
 from .client import LegitHealth
 from .errors import (
     ActiveEpisodeExistsError,
@@ -52,8 +53,6 @@ from .models import (
     login_link,
 )
 from .pagination import Lookup
-
-__version__ = "0.1.0"
 
 __all__ = [
     "APIConnectionError",

@@ -6,12 +6,14 @@ from typing import Final
 
 import httpx
 
+from ._version import __version__
+
 #: Where the client talks to when neither ``base_url`` nor ``LEGITHEALTH_BASE_URL`` says otherwise.
 DEFAULT_BASE_URL: Final = "https://api.legit.health/integration/v1"
 ENV_API_TOKEN: Final = "LEGITHEALTH_API_TOKEN"  # noqa: S105 - a variable name
 ENV_BASE_URL: Final = "LEGITHEALTH_BASE_URL"
 API_TOKEN_HEADER: Final = "X-API-TOKEN"  # noqa: S105 - a header name
-USER_AGENT: Final = "legithealth-async/0.1.0"
+USER_AGENT: Final = f"legithealth-async/{__version__}"
 #: Hosts that may be spoken to over plain http (the token never leaves the machine).
 LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
