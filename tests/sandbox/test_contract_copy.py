@@ -20,5 +20,5 @@ def test_packaged_spec_is_the_contract() -> None:
 def test_every_operation_is_routed() -> None:
     contract = load_contract()
     assert contract.base_path == "/integration/v1"
-    assert len(contract.operations) == 11
+    assert len(contract.operations) >= 11  # a new one answers 501 until it has a rule
     assert {op.auth_header for op in contract.operations.values()} == {"X-API-TOKEN"}

@@ -107,6 +107,8 @@ async def test_an_operation_without_a_rule_answers_501_naming_it(tmp_path: Path)
     }
     assert unauthenticated.status_code == 401  # auth still comes first
     assert created.status_code == 201  # the rest of the world is unaffected
+    assert sandbox.unimplemented_operations == ["getServiceStatus"]
+    assert Sandbox().unimplemented_operations == []
     assert sandbox.answer_violations == []
 
 

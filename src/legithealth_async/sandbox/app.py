@@ -147,6 +147,7 @@ class SandboxApp:
         self.answer_violations: list[str] = []
         # Operations of the contract the sandbox has no rule for answer 501 (see _answer).
         self._handlers = _handlers(world)
+        self.unimplemented = sorted(set(contract.operations) - set(self._handlers))
         self._base = contract.base_path.encode("ascii")
         self._routes = sorted(
             contract.operations.values(), key=lambda op: op.literal_segments, reverse=True

@@ -142,6 +142,11 @@ class Sandbox:
         return [e.to_wire() for e in self._world.encounters_by_episode.get(episode_id, ())]
 
     @property
+    def unimplemented_operations(self) -> list[str]:
+        """Operations of the spec the sandbox has no rule for (each answers 501 naming itself)."""
+        return list(self._inner.unimplemented)
+
+    @property
     def answer_violations(self) -> list[str]:
         """With ``validate_answers=True``: each answer that broke the spec (empty is good)."""
         return list(self._inner.answer_violations)
