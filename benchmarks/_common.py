@@ -251,8 +251,9 @@ class PooledTransport(httpx.AsyncBaseTransport):
 class LatencyTransport(httpx.AsyncBaseTransport):
     """A server that costs no CPU: sleeps ``latency_s`` and answers from memory.
 
-    POST -> the created patient; GET -> ``[]`` (nobody known yet). Isolates the client's own
-    cost from the sandbox's (routing, JSON-schema validation, state).
+    POST -> the created patient (what was sent, with ids: the sync compares it with the
+    record); GET -> ``[]`` (nobody known yet). Isolates the client's own cost from the
+    sandbox's (routing, JSON-schema validation, state).
     """
 
     def __init__(self, latency_s: float, created: bytes) -> None:
@@ -267,5 +268,21 @@ class LatencyTransport(httpx.AsyncBaseTransport):
         self.requests += 1
         await anyio.sleep(self._latency_s)
         if request.method == "POST":
-            return httpx.Response(201, headers=self._headers, content=self._created)
+            return httpx.Response(201, headers=self._headers, content=_echo(request.content))
         return httpx.Response(200, headers=self._headers, content=b"[]")
+
+
+def _echo(body: bytes) -> bytes:
+    """The patient a create made: the body sent, with Legit.Health's ids."""
+    sent = json.loads(body)
+    ext = sent["externalId"]
+    conditions = [
+        {
+            "isTracked": False,
+            "frequency": None,
+            **c,
+            "id": f"cond_{ext}_{k}",
+        }
+        for k, c in enumerate(sent.get("conditions") or ())
+    ]
+    return json.dumps({**sent, "id": f"pat_{ext}", "conditions": conditions}).encode()

@@ -26,11 +26,12 @@ async def _sync(path: str, journal: str) -> int:
     transport = LatencyTransport(0.0, json.dumps(patient_json(1)).encode())
     count = 0
     async with LegitHealth(TOKEN, base_url=BASE_URL, transport=transport, max_in_flight=64) as lh:
-        async for outcome in sync_patients(
+        async with sync_patients(
             lh, aiter_records(path), concurrency=64, journal=journal
-        ):
-            if outcome.outcome is not Outcome.FAILED:
-                count += 1
+        ) as stream:
+            async for outcome in stream:
+                if outcome.outcome is not Outcome.FAILED:
+                    count += 1
     return count
 
 

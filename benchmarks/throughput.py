@@ -71,10 +71,11 @@ async def sync_once(
             profile.start()
         started = time.perf_counter()
         cpu = time.process_time()
-        async for outcome in sync_patients(lh, records, concurrency=concurrency):
-            outcomes[outcome.outcome.value] += 1
-            if outcome.outcome is Outcome.FAILED:
-                failed += 1
+        async with sync_patients(lh, records, concurrency=concurrency) as stream:
+            async for outcome in stream:
+                outcomes[outcome.outcome.value] += 1
+                if outcome.outcome is Outcome.FAILED:
+                    failed += 1
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu
         if profile is not None:

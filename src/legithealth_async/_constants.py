@@ -69,3 +69,16 @@ SYNC_MIN_READ_AHEAD: Final = 256
 #: Journal commits: every this many outcomes, or when the oldest pending one is this old (s).
 SYNC_COMMIT_EVERY: Final = 100
 SYNC_COMMIT_AFTER: Final = 1.0
+#: Duplicate external ids are detected among the last this many records (at least the window):
+#: bounded memory for any input length; a repeat further apart is synced again (idempotent).
+SYNC_DUPLICATE_MEMORY: Final = 8192
+#: The sync's rate pacer (sync/pacing.py): it lowers the rate when, among the answers of the last
+#: PACER_SPAN seconds, at least PACER_THRESHOLD of them and PACER_MIN_THROTTLED are 429s, to
+#: PACER_DECREASE x the accepted rate; then raises it by PACER_INCREASE of itself per second.
+PACER_SPAN: Final = 1.0
+PACER_THRESHOLD: Final = 0.05
+PACER_MIN_THROTTLED: Final = 4
+PACER_DECREASE: Final = 0.9
+PACER_INCREASE: Final = 0.05
+PACER_MIN_SPAN: Final = 0.01
+PACER_MIN_RATE: Final = 1.0

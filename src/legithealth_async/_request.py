@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import httpx
@@ -45,6 +45,18 @@ def _default_sleep(seconds: float) -> Awaitable[None]:
     return anyio.sleep(seconds)
 
 
+class Pacer(Protocol):
+    """Spaces the attempts sent through a client view (e.g. the sync's ``RatePacer``)."""
+
+    async def acquire(self) -> float:
+        """Wait until this attempt may be sent; returns a ticket for :meth:`answered`."""
+        ...
+
+    def answered(self, ticket: float, throttled: bool) -> None:
+        """The attempt sent with ``ticket`` was answered (``throttled``: with a 429)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestOptions:
     """Per-client (or per ``with_options``) settings of the request path."""
@@ -52,6 +64,7 @@ class RequestOptions:
     timeout: httpx.Timeout = field(default_factory=lambda: C.DEFAULT_TIMEOUT)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], Awaitable[None]] = field(default=_default_sleep, repr=False)
+    pacer: Pacer | None = field(default=None, repr=False)
 
 
 Reconcile = Callable[[], Awaitable[T | None]]
@@ -154,6 +167,7 @@ class Requester:
         while True:
             attempt += 1
             retries_left = attempt <= policy.max_retries
+            ticket = 0.0 if options.pacer is None else await options.pacer.acquire()
             started = time.perf_counter()
             try:
                 response, body = await self._send(op, request)
@@ -178,6 +192,8 @@ class Requester:
                 continue
 
             status = response.status_code
+            if options.pacer is not None:
+                options.pacer.answered(ticket, status == 429)
             if status == op.success:
                 if logger.isEnabledFor(logging.DEBUG):
                     _log_attempt(op, request, status, started, attempt, _request_id(response))

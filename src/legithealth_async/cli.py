@@ -260,7 +260,7 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
     label = f"{options.title}{' (dry run)' if options.dry_run else ''}"
     try:
         with _Progress(total, label, options.progress) as progress:
-            async for outcome in sync_patients(
+            async with sync_patients(
                 client,
                 aiter_records(options.file, options.fmt),
                 concurrency=options.concurrency,
@@ -269,12 +269,13 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
                 force=options.force,
                 episodes=options.episodes,
                 on_progress=progress,
-            ):
-                if outcome.failed:
-                    if len(failures) < _SHOWN_FAILURES:
-                        failures.append(outcome)
-                    if report is not None:
-                        await report.write(json.dumps(outcome.report_row()) + "\n")
+            ) as stream:
+                async for outcome in stream:
+                    if outcome.failed:
+                        if len(failures) < _SHOWN_FAILURES:
+                            failures.append(outcome)
+                        if report is not None:
+                            await report.write(json.dumps(outcome.report_row()) + "\n")
     finally:
         with anyio.CancelScope(shield=True):
             if report is not None:

@@ -7,22 +7,17 @@ import importlib.util
 import os
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Self
 
 import httpx
 
 from . import _constants as C
 from ._logs import redact_httpx_logs_for
-from ._request import Requester, RequestOptions
+from ._request import Pacer, Requester, RequestOptions
 from ._retry import RetryPolicy
 from ._transport import DefaultTransport, TransportName, environment_proxy
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    from .sync import SyncOutcome
 
 __all__ = ["LegitHealth"]
 
@@ -111,11 +106,9 @@ class LegitHealth:
         policy = retry_policy or RetryPolicy()
         if max_retries is not None:
             policy = _with_retries(policy, max_retries)
-        options = RequestOptions(
-            timeout=_timeout(timeout),
-            retry=policy,
-            **({"sleep": sleep} if sleep is not None else {}),
-        )
+        options = RequestOptions(timeout=_timeout(timeout), retry=policy)
+        if sleep is not None:
+            options = dataclasses.replace(options, sleep=sleep)
         self._bind(requester, options, max_in_flight)
 
     def _bind(self, requester: Requester, options: RequestOptions, max_in_flight: int) -> None:
@@ -133,12 +126,16 @@ class LegitHealth:
         timeout: httpx.Timeout | float | None = None,
         max_retries: int | None = None,
         retry_policy: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
     ) -> LegitHealth:
         """A view of this client with other settings for the calls made through it.
 
         It shares the connection pool, the in-flight limit and the lifetime of this client::
 
             await lh.with_options(max_retries=0, timeout=5).patients.get("a449666c710c")
+
+        ``pacer`` spaces every attempt sent through the view (the bulk sync's ``RatePacer``
+        learns the server's rate limit this way).
         """
         options = self._options
         policy = retry_policy or options.retry
@@ -151,6 +148,7 @@ class LegitHealth:
                 timeout=options.timeout if timeout is None else _timeout(timeout),
                 retry=policy,
                 sleep=options.sleep,
+                pacer=pacer if pacer is not None else options.pacer,
             ),
             self.max_in_flight,
         )
@@ -186,16 +184,6 @@ class LegitHealth:
             f"LegitHealth(base_url={self.base_url!r}, max_retries="
             f"{self._options.retry.max_retries}, max_in_flight={self.max_in_flight})"
         )
-
-    def sync_patients(self, records: Any, **kwargs: Any) -> AsyncIterator[SyncOutcome]:
-        """Create, patch or leave alone each patient record; yields one outcome per record.
-
-        ``async for outcome in lh.sync_patients(aiter_records("patients.jsonl"), journal=...)``
-        — see :func:`legithealth_async.sync.sync_patients` for the options.
-        """
-        from .sync import sync_patients
-
-        return sync_patients(self, records, **kwargs)
 
 
 def _default_transport(

@@ -85,10 +85,11 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
                     if len(seen) == 400:  # mid-run: requests in flight
                         scope.cancel()
 
-                async for outcome in sync_patients(
+                async with sync_patients(
                     lh, records, journal=journal_path, concurrency=32, on_progress=progress
-                ):
-                    yielded.append(outcome)
+                ) as stream:
+                    async for outcome in stream:
+                        yielded.append(outcome)
             assert scope.cancelled_caught
             # Outcomes are yielded in input order, so a slow early record holds the yields back
             # (not the work): how many were yielded depends on timing, never more than seen.
@@ -131,9 +132,8 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
             retry_policy=policy,
             transport=transport,  # type: ignore[arg-type]
         ) as lh:
-            rest = [
-                o async for o in sync_patients(lh, records, journal=journal_path, concurrency=32)
-            ]
+            async with sync_patients(lh, records, journal=journal_path, concurrency=32) as stream:
+                rest = [o async for o in stream]
         assert set(asyncio.all_tasks()) <= tasks_before
     assert len(rest) == COUNT and not [o for o in rest if o.failed]
     assert sum(o.from_journal for o in rest) == len(entries)

@@ -167,8 +167,9 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
             retry_policy=RetryPolicy(initial=0.01, maximum=0.05),
             sleep=no_sleep,
         ) as lh:
-            async for outcome in sync_patients(lh, records):
-                assert outcome.outcome.value == "created"
+            async with sync_patients(lh, records) as stream:
+                async for outcome in stream:
+                    assert outcome.outcome.value == "created"
 
     anyio.run(uninterrupted)
     assert state(sandbox) == state(reference)

@@ -66,10 +66,11 @@ async def test_5000_patients_on_loopback_through_faults(tmp_path) -> None:
             retry_policy=RetryPolicy(initial=0.05, maximum=0.5, max_retries=10),
             sleep=real_sleep,
         ) as lh:
-            async for outcome in sync_patients(
+            async with sync_patients(
                 lh, records, journal=journal_path, concurrency=CONCURRENCY
-            ):
-                outcomes.append(outcome)
+            ) as stream:
+                async for outcome in stream:
+                    outcomes.append(outcome)
         wall = time.perf_counter() - started
 
     fired = sandbox.faults.fired

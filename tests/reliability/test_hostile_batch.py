@@ -185,7 +185,8 @@ async def test_hostile_answers_fail_their_records_and_the_batch_goes_on() -> Non
         retry_policy=RetryPolicy(initial=0.01, maximum=0.05, max_retries=2),
         sleep=real_sleep,
     ) as lh:
-        outcomes = [o async for o in sync_patients(lh, records, concurrency=8)]
+        async with sync_patients(lh, records, concurrency=8) as stream:
+            outcomes = [o async for o in stream]
     elapsed = time.perf_counter() - started
 
     ends = {
@@ -233,7 +234,8 @@ async def test_hostile_answers_fail_their_records_and_the_batch_goes_on() -> Non
     async with LegitHealth(
         sandbox.token, base_url=sandbox.base_url, transport=sandbox.transport()
     ) as lh:
-        again = [o async for o in sync_patients(lh, records, concurrency=8)]
+        async with sync_patients(lh, records, concurrency=8) as stream:
+            again = [o async for o in stream]
     by_ext = {o.external_id: o for o in again}
     for ext, name in victims.items():
         forwarded, _, _, expected = cases[name]

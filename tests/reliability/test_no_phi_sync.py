@@ -213,7 +213,8 @@ async def test_outcomes_records_and_errors_of_the_sync_carry_no_phi(
                 records.append(item)
                 yield item
 
-        outcomes = [o async for o in sync_patients(lh, remember(), journal=tmp_path / "j.db")]
+        async with sync_patients(lh, remember(), journal=tmp_path / "j.db") as stream:
+            outcomes = [o async for o in stream]
         # The 4xx itself, raised: its text, repr and traceback.
         with pytest.raises(LegitHealthError) as info:
             await lh.patients.create(

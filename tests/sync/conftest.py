@@ -88,7 +88,8 @@ def rec(external_id: str = "p1", **kwargs: Any) -> PatientRecord:
 
 
 async def run(client: LegitHealth, records: Any, **kwargs: Any) -> list[SyncOutcome]:
-    return [o async for o in sync_patients(client, records, **kwargs)]
+    async with sync_patients(client, records, **kwargs) as outcomes:
+        return [o async for o in outcomes]
 
 
 def state(sandbox: Sandbox) -> dict[str, Any]:

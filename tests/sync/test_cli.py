@@ -113,8 +113,9 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
 
     async def uninterrupted() -> None:
         async with client_for(reference) as lh:
-            async for _ in sync_patients(lh, records):
-                pass
+            async with sync_patients(lh, records) as stream:
+                async for _ in stream:
+                    pass
 
     import anyio
 

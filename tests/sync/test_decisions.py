@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+import pytest
+
+from legithealth_async import LegitHealth, Lookup
+from legithealth_async.models import Patient
 from legithealth_async.sandbox import Sandbox
 from legithealth_async.sync import Journal, Outcome, PatientRecord, plan_patch, sync_patients
 
@@ -94,16 +99,31 @@ async def test_other_frequency_retracks_and_no_frequency_accepts_any(lh, sandbox
     assert same.outcome is Outcome.UNCHANGED
 
 
+class _BlindLookups:
+    """The client's patient calls, but batch lookups see nothing (made in between)."""
+
+    def __init__(self, lh: LegitHealth) -> None:
+        self._patients = lh.patients
+        self.create, self.get, self.patch = lh.patients.create, lh.patients.get, lh.patients.patch
+
+    async def get_many(self, external_ids: Iterable[str]) -> Lookup[Patient]:
+        return Lookup([], list(external_ids))
+
+
+class _Blind:
+    def __init__(self, lh: LegitHealth) -> None:
+        self.patients = _BlindLookups(lh)
+        self.episodes_of_care = lh.episodes_of_care
+        self.base_url = lh.base_url
+        self.max_in_flight = lh.max_in_flight
+
+
 async def test_patient_made_by_an_earlier_run_is_patched_not_failed(sandbox: Sandbox) -> None:
     """A create answered 409 on its first attempt: looked up, then patched or left alone."""
     async with client_for(sandbox) as lh:
         await lh.patients.create(external_id="p1", email="p1@example.org")
-        record = rec("p1", first_name="Ada")
-        # The window's lookup saw nothing (the patient was made in between): plan a create.
-        from legithealth_async.sync.engine import _Run
-
-        job = _Run(lh, None, concurrency=1, dry_run=False, force=False, on_progress=None)
-        outcome = await job._sync_one(record.validated(), None)
+        # The batch lookup saw nothing (the patient was made in between): a create is planned.
+        [outcome] = await run(_Blind(lh), [rec("p1", first_name="Ada")])
     assert outcome.outcome is Outcome.UPDATED
     assert sandbox.create_effects("p1") == 1
     assert sandbox.patient("p1")["firstName"] == "Ada"
@@ -220,12 +240,17 @@ def test_plan_patch_is_empty_for_an_equal_patient() -> None:
     assert isinstance(record, PatientRecord)
 
 
-async def test_client_method_and_top_level_exports(lh, sandbox: Sandbox) -> None:
+async def test_top_level_exports_and_the_structured_entry_point(lh, sandbox: Sandbox) -> None:
     import legithealth_async
 
     assert legithealth_async.sync_patients is sync_patients
     assert legithealth_async.PatientRecord is PatientRecord
-    outcomes = [o async for o in lh.sync_patients([rec("p1")], concurrency=2)]
+    assert not hasattr(lh, "sync_patients")  # the client knows nothing of bulk sync
+    session = sync_patients(lh, [rec("p1")], concurrency=2)
+    with pytest.raises(TypeError, match="async with sync_patients"):
+        aiter(session)  # the old iterator form says how to use it
+    async with session as stream:
+        outcomes = [o async for o in stream]
     assert [o.outcome for o in outcomes] == [Outcome.CREATED]
     assert "p1" not in repr(outcomes[0])
 

@@ -35,8 +35,9 @@ async def test_2000_records_with_faults_no_duplicates_no_losses(tmp_path) -> Non
     journal_path = tmp_path / "journal.sqlite"
     summary = SyncSummary()
     async with client_for(sandbox, max_retries=8) as lh:
-        async for outcome in sync_patients(lh, records, journal=journal_path, concurrency=32):
-            summary.add(outcome)
+        async with sync_patients(lh, records, journal=journal_path, concurrency=32) as stream:
+            async for outcome in stream:
+                summary.add(outcome)
     assert summary.total == COUNT
     assert summary.counts[Outcome.FAILED] == 0, summary.errors
     assert summary.counts[Outcome.CREATED] == COUNT
@@ -60,8 +61,9 @@ async def test_2000_records_with_faults_no_duplicates_no_losses(tmp_path) -> Non
     # The same end state as a run without faults.
     clean = Sandbox(seed=3)
     async with client_for(clean) as lh:
-        async for _ in sync_patients(lh, records):
-            pass
+        async with sync_patients(lh, records) as stream:
+            async for _ in stream:
+                pass
     assert state(sandbox) == state(clean)
 
 
@@ -70,8 +72,9 @@ async def test_updates_under_faults_converge(tmp_path) -> None:
     sandbox = Sandbox(seed=4)
     records = _records()[:300]
     async with client_for(sandbox) as lh:
-        async for _ in sync_patients(lh, records):
-            pass
+        async with sync_patients(lh, records) as stream:
+            async for _ in stream:
+                pass
         changed = []
         for r in records:
             flipped = tuple(
@@ -87,13 +90,16 @@ async def test_updates_under_faults_converge(tmp_path) -> None:
                 type(r)(**{**{f: getattr(r, f) for f in r.__slots__}, "conditions": flipped})
             )
         sandbox.faults.set("*", FaultPlan(drop_after_rate=0.1, error_rate=0.05, retry_after=None))
-        outcomes = [o async for o in sync_patients(lh, changed, concurrency=16)]
+        async with sync_patients(lh, changed, concurrency=16) as stream:
+            outcomes = [o async for o in stream]
     assert not [o for o in outcomes if o.failed]
     sandbox.faults.clear()
     reference = Sandbox(seed=4)
     async with client_for(reference) as lh:
-        async for _ in sync_patients(lh, records):
-            pass
-        async for _ in sync_patients(lh, changed):
-            pass
+        async with sync_patients(lh, records) as stream:
+            async for _ in stream:
+                pass
+        async with sync_patients(lh, changed) as stream:
+            async for _ in stream:
+                pass
     assert state(sandbox) == state(reference)

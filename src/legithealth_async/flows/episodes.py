@@ -12,13 +12,10 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..models import Condition, EpisodeOfCare
 from ..pagination import run_all
-
-if TYPE_CHECKING:
-    from ..client import LegitHealth
+from .protocols import FlowClient
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,14 +59,16 @@ def _day(value: dt.datetime) -> dt.date:
 
 
 async def match_episodes(
-    client: LegitHealth,
+    client: FlowClient,
     conditions: Sequence[Condition],
     hrm_episodes: Sequence[HrmEpisode],
 ) -> EpisodeMatchReport:
     """Pair the HRM's episodes with Legit.Health's and patch the HRM id where it differs.
 
-    ``conditions`` are the patient's (``patient.conditions`` from getPatients). Episodes are
-    fetched once per condition involved, concurrently.
+    ``client`` is a :class:`~legithealth_async.LegitHealth` (or anything with its episode calls,
+    :class:`~legithealth_async.flows.protocols.FlowClient`). ``conditions`` are the patient's
+    (``patient.conditions`` from getPatients). Episodes are fetched once per condition
+    involved, concurrently.
     """
     by_pair = {(c.pathology_code, c.body_site_code): c for c in conditions}
     wanted = {
@@ -85,24 +84,46 @@ async def match_episodes(
     await run_all([functools.partial(fetch, cid) for cid in sorted(wanted)])
 
     report = EpisodeMatchReport()
+    candidates_of = {
+        (hrm.pathology_code, hrm.body_site_code): episodes.get(c.id, [])
+        for hrm in hrm_episodes
+        if (c := by_pair.get((hrm.pathology_code, hrm.body_site_code))) is not None
+    }
+    to_patch = _pair(hrm_episodes, candidates_of, report)
+
+    async def patch(hrm: HrmEpisode, episode: EpisodeOfCare) -> None:
+        await client.episodes_of_care.patch(episode.id, external_id=hrm.external_id)
+        report.patched.append((hrm.external_id, episode.id))
+
+    await run_all([functools.partial(patch, h, e) for h, e in to_patch])
+    return report
+
+
+def _pair(
+    hrm_episodes: Sequence[HrmEpisode],
+    candidates_of: dict[tuple[str, str], list[EpisodeOfCare]],
+    report: EpisodeMatchReport,
+) -> list[tuple[HrmEpisode, EpisodeOfCare]]:
+    """Pair each HRM episode with one Legit.Health episode; the pairs whose id must be set.
+
+    First the pairs that already carry the HRM id (noted as matched), so they are never claimed
+    twice; then, for the rest, the one candidate of the same condition, status (and start day).
+    """
     claimed: set[str] = set()
-    to_patch: list[tuple[HrmEpisode, EpisodeOfCare]] = []
-    # First the pairs that already carry the HRM id, so they are never claimed twice.
     pending: list[HrmEpisode] = []
     for hrm in hrm_episodes:
-        condition = by_pair.get((hrm.pathology_code, hrm.body_site_code))
-        candidates = episodes.get(condition.id, []) if condition else []
+        candidates = candidates_of.get((hrm.pathology_code, hrm.body_site_code), [])
         exact = next((e for e in candidates if e.external_id == hrm.external_id), None)
         if exact is not None and exact.id not in claimed:
             claimed.add(exact.id)
             report.matched.append((hrm.external_id, exact.id))
         else:
             pending.append(hrm)
+    to_patch: list[tuple[HrmEpisode, EpisodeOfCare]] = []
     for hrm in pending:
-        condition = by_pair.get((hrm.pathology_code, hrm.body_site_code))
         candidates = [
             e
-            for e in (episodes.get(condition.id, []) if condition else [])
+            for e in candidates_of.get((hrm.pathology_code, hrm.body_site_code), [])
             if e.id not in claimed and e.status == hrm.status
         ]
         if hrm.started_on is not None:
@@ -112,10 +133,4 @@ async def match_episodes(
             continue
         claimed.add(candidates[0].id)
         to_patch.append((hrm, candidates[0]))
-
-    async def patch(hrm: HrmEpisode, episode: EpisodeOfCare) -> None:
-        await client.episodes_of_care.patch(episode.id, external_id=hrm.external_id)
-        report.patched.append((hrm.external_id, episode.id))
-
-    await run_all([functools.partial(patch, h, e) for h, e in to_patch])
-    return report
+    return to_patch

@@ -25,6 +25,7 @@ from .clock import SandboxClock
 from .errors import ApiError, DroppedConnection, not_implemented, validation_error
 from .faults import BEFORE_EFFECT, FaultPlan, Faults
 from .mutations import with_unknown_enums, without_optional_fields
+from .ratelimit import RateLimit
 from .spec import Contract, Operation
 from .state import World
 from .validation import AnswerInvalid, OperationValidator, RequestInvalid, to_json_schema
@@ -143,6 +144,8 @@ class SandboxApp:
         self.clock = clock
         self._token = token.encode("utf-8")
         self.log = log
+        self.rate_limit: RateLimit | None = None
+        """The rate-limit mode (:meth:`Sandbox.set_rate_limit`); None: no limit."""
         self.validate_answers = validate_answers
         self.answer_violations: list[str] = []
         # Operations of the contract the sandbox has no rule for answer 501 (see _answer).
@@ -281,6 +284,12 @@ class SandboxApp:
     ) -> _Answer:
         try:
             self._authenticate(op, scope)
+            wait = self._over_limit(op)
+            if wait is not None:
+                if op.body_schema is not None:
+                    await self._read_body(receive)  # unread bytes would turn a close into a reset
+                error = ApiError(429, "RATE_LIMITED", "Too many requests")
+                return _Answer.error(error, RateLimit.headers(wait))
             validator = self.validators[op.operation_id]
             query: dict[str, list[str]] = {}
             for name, value in parse_qsl(
@@ -319,6 +328,13 @@ class SandboxApp:
             logger.error("sandbox answer breaks the contract: %s", invalid)
             return _Answer.error(ApiError(500, "SANDBOX_CONTRACT_VIOLATION", str(invalid)))
         return answer
+
+    def _over_limit(self, op: Operation) -> float | None:
+        """With a rate limit set: None if this (authenticated) request is within it, else the
+        seconds until it would be."""
+        if self.rate_limit is None or op.auth_header is None:
+            return None
+        return self.rate_limit.take(self._token.decode("utf-8"))
 
     def _authenticate(self, op: Operation, scope: Scope) -> None:
         if op.auth_header is None:

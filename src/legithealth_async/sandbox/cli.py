@@ -9,6 +9,7 @@ import sys
 
 from . import MissingExtraError
 from .faults import ALL_OPERATIONS, FaultPlan, parse_fault_option
+from .ratelimit import parse_rate_limit
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
             "unknown_enum_rate, missing_field_rate, limit. "
             "E.g. createPatient:error_rate=0.1,status=503"
         ),
+    )
+    parser.add_argument(
+        "--rate-limit",
+        metavar="N[/BURST]",
+        help="answer 429 + Retry-After beyond N requests a second (bursts of BURST, default N/10)",
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to all")
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="± jitter on that latency")
@@ -88,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"error: --fault: {exc}", file=sys.stderr)
         return 2
+    if args.rate_limit:
+        try:
+            sandbox.set_rate_limit(parse_rate_limit(args.rate_limit))
+        except ValueError as exc:
+            parser.print_usage(sys.stderr)
+            print(f"error: --rate-limit: {exc}", file=sys.stderr)
+            return 2
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(message)s")
 

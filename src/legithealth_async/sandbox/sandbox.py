@@ -14,6 +14,7 @@ import httpx
 from .app import RequestRecord, SandboxApp, build_app
 from .clock import SandboxClock
 from .faults import Faults
+from .ratelimit import RateLimit
 from .spec import SPEC_PATH, Contract, load_contract
 from .state import OutboxMessage, World
 from .transport import SandboxTransport
@@ -98,6 +99,24 @@ class Sandbox:
         headers = {"X-API-TOKEN": self.token, **kwargs.pop("headers", {})}
         kwargs.setdefault("base_url", self.base_url)
         return httpx.AsyncClient(transport=self.transport(), headers=headers, **kwargs)
+
+    def set_rate_limit(
+        self, limit: RateLimit | float | None, *, burst: float | None = None
+    ) -> None:
+        """Answer 429 + Retry-After beyond ``limit`` requests a second (None: no limit).
+
+        Give a :class:`~legithealth_async.sandbox.ratelimit.RateLimit` or a rate (with its
+        ``burst``, by default a tenth of a second's worth); its counters say how many requests
+        were allowed and refused.
+        """
+        if limit is not None and not isinstance(limit, RateLimit):
+            limit = RateLimit(float(limit), burst)
+        self._inner.rate_limit = limit
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The rate-limit mode in force, if any."""
+        return self._inner.rate_limit
 
     def advance(
         self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0

@@ -6,12 +6,16 @@
     from legithealth_async.sync import aiter_records, sync_patients
 
     async with LegitHealth() as lh:
-        async for outcome in sync_patients(lh, aiter_records("patients.jsonl"), journal="j.db"):
-            ...
+        async with sync_patients(lh, aiter_records("patients.jsonl"), journal="j.db") as outcomes:
+            async for outcome in outcomes:
+                ...
+
+The engine is typed against :class:`~legithealth_async.flows.protocols.SyncClient` (what it
+uses of the client), so it can be tested on an in-memory fake; the client does not import it.
 """
 
 from .diff import PatchPlan, plan_patch
-from .engine import DEFAULT_CONCURRENCY, sync_patients
+from .engine import DEFAULT_CONCURRENCY, SyncOptions, SyncSession, sync_patients
 from .journal import EXPORT_COLUMNS, Journal, JournalEntry, JournalMismatchError
 from .outcomes import FailureReason, Outcome, SyncOutcome, SyncSummary
 from .records import (
@@ -39,7 +43,9 @@ __all__ = [
     "PatchPlan",
     "PatientRecord",
     "RecordSource",
+    "SyncOptions",
     "SyncOutcome",
+    "SyncSession",
     "SyncSummary",
     "aiter_records",
     "condition_from_text",

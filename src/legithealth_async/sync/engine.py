@@ -1,27 +1,44 @@
 """``sync_patients``: stream patient records into Legit.Health, creating or patching each one.
 
-A pipeline with bounded memory for any number of records: the records are read ahead at most
-``window`` at a time; each batch of up to 100 is checked against the journal (records synced
-before with the same content are skipped, no request) and looked up in one getPatients request;
-then each record is created, patched or left alone, ``concurrency`` at a time. Outcomes are
-committed to the journal as they happen and yielded in input order. Nothing waits for a whole
-window: a record held up by a long Retry-After holds back only the yields behind it, not the work.
+::
+
+    async with sync_patients(lh, aiter_records("patients.jsonl"), journal="j.db") as outcomes:
+        async for outcome in outcomes:
+            ...
+
+A pipeline in four stages, with bounded memory for any number of records, run in one anyio
+task group that lives exactly as long as the ``async with`` block:
+
+1. **admit** — read records at most ``window`` ahead of the outcomes yielded; validate and hash
+   each once; a bad row or a recent duplicate is a failure at once; the rest go on in batches
+   of up to 100;
+2. **batch lookup** — per batch, skip what the journal holds as synced with the same content (no
+   request), and look the rest up in one getPatients request;
+3. **per-record work** — create, patch or leave alone each record, ``concurrency`` at a time,
+   and journal the outcome (committed in batches);
+4. **in-order yield** — hand the outcomes out in input order, each as soon as it and those before
+   it are done: a record held up by a long Retry-After holds back only the yields behind it.
 
 Exactly-once effects rest on the client: a create whose answer was lost is reconciled by a
-lookup, and a 409 on its retry resolves to the existing patient. A create refused with 409 on
-its first attempt (another run made the patient) is looked up and patched like any other known
-patient. Every failure is the record's own; only an error that would fail every record (a wrong
-token, a closed client) stops the run.
+lookup, and a 409 on its retry resolves to the existing patient. Whatever a create returns is
+compared with the record, so a patient that another writer made with other data (found by that
+reconciliation, or by a first-attempt 409) is patched to the record and reported ``updated``.
+Every failure is the record's own; only an error that would fail every record (a wrong token, a
+closed client) stops the run, raised from the ``async with``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
+import logging
 import os
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import NoReturn
 
 import anyio
 from anyio.abc import TaskGroup
@@ -36,17 +53,18 @@ from ..errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from ..flows.protocols import SyncClient
 from ..models import Patient
 from ..pagination import first_error, run_all
 from .diff import condition_key, create_kwargs, plan_patch
 from .journal import Journal, JournalEntry
 from .outcomes import FailureReason, Outcome, SyncOutcome
+from .pacing import RatePacer
 from .records import BadRecord, PatientRecord, RecordSource
 
-if TYPE_CHECKING:
-    from ..client import LegitHealth
+__all__ = ["DEFAULT_CONCURRENCY", "SyncSession", "sync_patients"]
 
-__all__ = ["DEFAULT_CONCURRENCY", "sync_patients"]
+logger = logging.getLogger(C.LOGGER_NAME)
 
 #: Records processed at once by default.
 DEFAULT_CONCURRENCY = C.SYNC_CONCURRENCY
@@ -60,6 +78,7 @@ FATAL_ERRORS: tuple[type[LegitHealthError], ...] = (
 
 ProgressCallback = Callable[[SyncOutcome], None]
 Records = Iterable[RecordSource] | AsyncIterable[RecordSource]
+JournalArg = Journal | str | os.PathLike[str] | None
 
 
 def _reason(exc: BaseException) -> FailureReason:
@@ -76,276 +95,295 @@ def _condition_ids(patient: Patient) -> dict[str, str]:
     return {condition_key(c.pathology_code, c.body_site_code): c.id for c in patient.conditions}
 
 
-async def _items(records: Records) -> AsyncIterator[RecordSource]:
-    if isinstance(records, AsyncIterable):
-        async for item in records:
-            yield item
-    else:
-        for item in records:
-            yield item
+async def _items(records: Records) -> AsyncGenerator[RecordSource]:
+    """The records as one async iterator; the source is closed when this one is."""
+    try:
+        if isinstance(records, AsyncIterable):
+            async for item in records:
+                yield item
+        else:
+            for item in records:
+                yield item
+    finally:
+        aclose = getattr(records, "aclose", None)
+        close = getattr(records, "close", None)
+        if aclose is not None:
+            with anyio.CancelScope(shield=True):
+                await aclose()
+        elif close is not None:
+            close()
 
 
-class _Room:
-    """How many more records may be read ahead of the outcomes yielded (the memory bound)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncOptions:
+    """The settings of one sync (see :func:`sync_patients`)."""
+
+    concurrency: int
+    window: int
+    dry_run: bool = False
+    force: bool = False
+    episodes: bool = False
+    on_progress: ProgressCallback | None = None
+    pacer: RatePacer | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """An admitted record: validated and hashed once, with its place in the input."""
+
+    seq: int
+    record: PatientRecord
+    content_hash: str
+
+
+class _RecentIds:
+    """The external ids of the last ``size`` records admitted, and their lines.
+
+    Duplicate detection in bounded memory: a repeat within ``size`` records is reported as
+    ``DuplicateRecord``; one further apart is synced again, which is safe (the lookup finds the
+    patient the first one made; the later record wins, as a sequential upsert would).
+    """
 
     def __init__(self, size: int) -> None:
-        self.free = size
-        self._changed = anyio.Event()
+        self._lines: OrderedDict[str, int | None] = OrderedDict()
+        self._size = size
 
-    async def wait_for(self, count: int) -> None:
-        while self.free < count:
-            self._changed = anyio.Event()
-            await self._changed.wait()
+    def admit(self, external_id: str, line: int | None) -> tuple[bool, int | None]:
+        """Whether the id is a recent repeat (and the first line); remembers it if new."""
+        if external_id in self._lines:
+            return True, self._lines[external_id]
+        self._lines[external_id] = line
+        if len(self._lines) > self._size:
+            self._lines.popitem(last=False)
+        return False, None
 
-    def release(self) -> None:
-        self.free += 1
-        self._changed.set()
 
+class _JournalWriter:
+    """Journal entries buffered and committed every ``SYNC_COMMIT_EVERY`` or ``_AFTER`` seconds."""
 
-class _Run:
-    """The state of one sync: the journal buffer, the ids seen, the settings."""
-
-    def __init__(
-        self,
-        client: LegitHealth,
-        journal: Journal | None,
-        *,
-        concurrency: int,
-        dry_run: bool,
-        force: bool,
-        on_progress: ProgressCallback | None,
-        episodes: bool = False,
-    ) -> None:
-        self.client = client
-        self.episodes = episodes and not dry_run
+    def __init__(self, journal: Journal | None) -> None:
         self.journal = journal
-        self.dry_run = dry_run
-        self.force = force
-        self.on_progress = on_progress
-        self.limiter = anyio.Semaphore(concurrency, fast_acquire=True)
-        self.seen: dict[str, int | None] = {}
         self.pending: list[JournalEntry] = []
-        self.flush_lock = anyio.Lock()
+        self.lock = anyio.Lock()
         self.flushed = time.monotonic()
 
-    # -- journal ---------------------------------------------------------------------------
-
-    async def flush(self) -> None:
-        """Commit the buffered journal entries."""
-        async with self.flush_lock:
-            entries, self.pending = self.pending, []
-            self.flushed = time.monotonic()
-            if entries and self.journal is not None:
-                await self.journal.awrite(entries)
-
-    async def _note(
-        self,
-        outcome: SyncOutcome,
-        record: PatientRecord | None,
-        condition_ids: dict[str, str] | None = None,
-        episode_ids: dict[str, list[str]] | None = None,
-    ) -> None:
-        if self.on_progress is not None:
-            self.on_progress(outcome)
-        if self.journal is None or self.dry_run or record is None or outcome.from_journal:
+    async def add(self, entry: JournalEntry) -> None:
+        """Buffer one entry; commit the buffer when it is big or old enough."""
+        if self.journal is None:
             return
-        ok = not outcome.failed
-        self.pending.append(
-            JournalEntry(
-                external_id=record.external_id,
-                outcome=outcome.outcome.value,
-                content_hash=record.content_hash() if ok else None,
-                patient_id=outcome.patient_id,
-                condition_ids=condition_ids or {},
-                episode_ids=episode_ids or {},
-                error=outcome.reason.error if outcome.reason else None,
-                line=record.line,
-            )
-        )
+        self.pending.append(entry)
         if (
             len(self.pending) >= C.SYNC_COMMIT_EVERY
             or time.monotonic() - self.flushed > C.SYNC_COMMIT_AFTER
         ):
             await self.flush()
 
-    # -- one batch (up to 100 records) ------------------------------------------------------
+    async def flush(self) -> None:
+        """Commit the buffered entries."""
+        async with self.lock:
+            entries, self.pending = self.pending, []
+            self.flushed = time.monotonic()
+            if entries and self.journal is not None:
+                await self.journal.awrite(entries)
 
-    async def batch(
-        self,
-        batch: list[tuple[int, PatientRecord]],
-        deliver: Callable[[int, SyncOutcome], Awaitable[None]],
-        tg: TaskGroup,
-    ) -> None:
-        """Skip what the journal knows, look the rest up in one request, start a task each."""
-        known = {}
-        if self.journal is not None and not self.force:
-            known = await self.journal.aget_many([r.external_id for _, r in batch])
-        lookup: list[tuple[int, PatientRecord]] = []
-        for seq, record in batch:
-            entry = known.get(record.external_id)
-            if (
-                entry is not None
-                and entry.succeeded
-                and entry.content_hash == record.content_hash()
-            ):
-                outcome = SyncOutcome(
-                    external_id=record.external_id,
-                    line=record.line,
-                    outcome=Outcome.UNCHANGED,
-                    patient_id=entry.patient_id,
-                    from_journal=True,
-                    dry_run=self.dry_run,
-                )
-                await self._note(outcome, record)
-                await deliver(seq, outcome)
-            else:
-                lookup.append((seq, record))
-        if not lookup:
-            return
-        found: dict[str, Patient] = {}
-        lookup_error: BaseException | None = None
-        async with self.limiter:
-            try:
-                result = await self.client.patients.get_many([r.external_id for _, r in lookup])
-            except FATAL_ERRORS:
-                raise
-            except Exception as exc:
-                lookup_error = exc
-            else:
-                found = {p.external_id: p for p in result.found}
-        for seq, record in lookup:
-            if lookup_error is not None:
-                outcome = self._failed(record, lookup_error)
-                await self._note(outcome, record)
-                await deliver(seq, outcome)
-            else:
-                tg.start_soon(self.one, seq, record, found.get(record.external_id), deliver)
 
-    async def one(
-        self,
-        seq: int,
-        record: PatientRecord,
-        patient: Patient | None,
-        deliver: Callable[[int, SyncOutcome], Awaitable[None]],
-    ) -> None:
-        """Sync one record within the concurrency limit and hand its outcome on."""
-        async with self.limiter:
-            outcome = await self._sync_one(record, patient)
-        await deliver(seq, outcome)
+class _Engine:
+    """One sync: its stages, its limits and its journal buffer."""
 
-    def _admit(self, item: RecordSource) -> SyncOutcome | PatientRecord:
-        """A failure for a bad row or a duplicate; else the validated record."""
-        if isinstance(item, BadRecord):
-            return SyncOutcome(
-                external_id=item.external_id,
-                line=item.line,
-                outcome=Outcome.FAILED,
-                reason=FailureReason(error=item.error, message=item.message),
-                dry_run=self.dry_run,
-            )
-        if not isinstance(item, PatientRecord):
-            return SyncOutcome(
-                external_id=None,
-                line=None,
-                outcome=Outcome.FAILED,
-                reason=FailureReason(error="TypeError", message="not a PatientRecord"),
-                dry_run=self.dry_run,
-            )
-        try:
-            record = item.validated()
-        except ValidationError as exc:
-            ext = item.external_id if isinstance(item.external_id, str) else None
-            return SyncOutcome(
-                external_id=ext,
-                line=item.line,
-                outcome=Outcome.FAILED,
-                reason=_reason(exc),
-                dry_run=self.dry_run,
-            )
-        if record.external_id in self.seen:
-            first = self.seen[record.external_id]
-            where = f" on line {first}" if first is not None else ""
-            return SyncOutcome(
-                external_id=record.external_id,
-                line=record.line,
-                outcome=Outcome.FAILED,
-                reason=FailureReason(
-                    error="DuplicateRecord",
-                    message=f"externalId: already given{where}; only the first one is synced",
-                ),
-                dry_run=self.dry_run,
-            )
-        self.seen[record.external_id] = record.line
-        return record
-
-    def _failed(self, record: PatientRecord, exc: BaseException) -> SyncOutcome:
-        return SyncOutcome(
-            external_id=record.external_id,
-            line=record.line,
-            outcome=Outcome.FAILED,
-            reason=_reason(exc),
-            dry_run=self.dry_run,
+    def __init__(self, client: SyncClient, journal: Journal | None, options: SyncOptions) -> None:
+        self.client = client if options.pacer is None else client.with_options(pacer=options.pacer)
+        self.options = options
+        self.journal = journal
+        self.writer = _JournalWriter(None if options.dry_run else journal)
+        self.limiter = anyio.Semaphore(options.concurrency, fast_acquire=True)
+        self.room = anyio.Semaphore(options.window, fast_acquire=True)
+        self.recent = _RecentIds(max(C.SYNC_DUPLICATE_MEMORY, options.window))
+        self.send, self.receive = anyio.create_memory_object_stream[tuple[int, SyncOutcome]](
+            options.window + 1
         )
 
-    async def _sync_one(self, record: PatientRecord, patient: Patient | None) -> SyncOutcome:
-        patients = self.client.patients
-        created = False
-        changes: tuple[str, ...] = ()
+    # -- stage 1: admit ----------------------------------------------------------------------
+
+    async def admit_all(self, records: Records) -> None:
+        """Read, admit and hand on batches, never more than ``window`` records ahead."""
+        batch_size = min(C.MAX_IDS_PER_REQUEST, self.options.window)
+        seq = 0
         try:
-            if patient is None:
-                kwargs, changes = create_kwargs(record)
-                if self.dry_run:
-                    outcome = SyncOutcome(
-                        external_id=record.external_id,
-                        line=record.line,
-                        outcome=Outcome.CREATED,
-                        changes=changes,
-                        dry_run=True,
-                    )
-                    await self._note(outcome, record)
-                    return outcome
+            async with self.send, anyio.create_task_group() as tg:
+                items = _items(records)
                 try:
-                    patient = await patients.create(**kwargs)
-                    created = True
-                except PatientAlreadyExistsError:
-                    # Made by an earlier (killed) run or another writer: treat as known.
-                    patient = await patients.get(record.external_id)
-                    if patient is None:
-                        raise
-            if not created:
-                plan = plan_patch(record, patient)
-                changes = plan.changes
-                if plan and not self.dry_run:
-                    patient = await patients.patch(record.external_id, **plan.kwargs())
-                kind = Outcome.UPDATED if plan else Outcome.UNCHANGED
+                    more = True
+                    while more:
+                        # Room for a whole batch first: a partial batch never holds room
+                        # that only its own outcomes could free.
+                        for _ in range(batch_size):
+                            await self.room.acquire()
+                        batch, seq, more = await self._read_batch(items, seq, batch_size)
+                        if batch:
+                            tg.start_soon(self.lookup, batch, tg)
+                finally:
+                    await items.aclose()
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
+
+    async def _read_batch(
+        self, items: AsyncIterator[RecordSource], seq: int, size: int
+    ) -> tuple[list[_Item], int, bool]:
+        """Up to ``size`` admitted records (failures delivered at once); False at the end."""
+        batch: list[_Item] = []
+        for taken in range(size):
+            try:
+                source = await anext(items)
+            except StopAsyncIteration:
+                for _ in range(size - taken):
+                    self.room.release()
+                return batch, seq, False
+            admitted = self._admit(source)
+            if isinstance(admitted, SyncOutcome):
+                await self._finish(seq, admitted)
             else:
-                kind = Outcome.CREATED
+                batch.append(_Item(seq, admitted, admitted.content_hash()))
+            seq += 1
+        return batch, seq, True
+
+    def _admit(self, source: RecordSource) -> SyncOutcome | PatientRecord:
+        """A failure for a bad row, an invalid record or a recent duplicate; else the record."""
+        if isinstance(source, BadRecord):
+            reason = FailureReason(error=source.error, message=source.message)
+            return self._failure(source.external_id, source.line, reason)
+        if not isinstance(source, PatientRecord):
+            reason = FailureReason(error="TypeError", message="not a PatientRecord")
+            return self._failure(None, None, reason)
+        try:
+            record = source.validated()
+        except ValidationError as exc:
+            ext = source.external_id if isinstance(source.external_id, str) else None
+            return self._failure(ext, source.line, _reason(exc))
+        repeated, first = self.recent.admit(record.external_id, record.line)
+        if repeated:
+            where = f" on line {first}" if first is not None else ""
+            reason = FailureReason(
+                error="DuplicateRecord",
+                message=f"externalId: already given{where}; only the first one is synced",
+            )
+            return self._failure(record.external_id, record.line, reason)
+        return record
+
+    def _failure(
+        self, external_id: str | None, line: int | None, reason: FailureReason
+    ) -> SyncOutcome:
+        return SyncOutcome(
+            external_id=external_id,
+            line=line,
+            outcome=Outcome.FAILED,
+            reason=reason,
+            dry_run=self.options.dry_run,
+        )
+
+    # -- stage 2: batch lookup -----------------------------------------------------------------
+
+    async def lookup(self, batch: list[_Item], tg: TaskGroup) -> None:
+        """Skip what the journal knows, look the rest up in one request, start a task each."""
+        todo = await self._skip_journaled(batch)
+        if not todo:
+            return
+        try:
+            async with self.limiter:
+                found = await self.client.patients.get_many([i.record.external_id for i in todo])
         except FATAL_ERRORS:
             raise
         except Exception as exc:
-            outcome = SyncOutcome(
-                external_id=record.external_id,
-                line=record.line,
-                outcome=Outcome.FAILED,
-                reason=_reason(exc),
-                patient_id=patient.id if patient is not None else None,
-                dry_run=self.dry_run,
+            for item in todo:
+                failed = self._failure(item.record.external_id, item.record.line, _reason(exc))
+                await self._finish(item.seq, failed, item)
+            return
+        by_id = {p.external_id: p for p in found.found}
+        for item in todo:
+            tg.start_soon(self.work, item, by_id.get(item.record.external_id))
+
+    async def _skip_journaled(self, batch: list[_Item]) -> list[_Item]:
+        """The records the journal does not hold as synced with the same content."""
+        if self.journal is None or self.options.force:
+            return batch
+        known = await self.journal.aget_many([i.record.external_id for i in batch])
+        todo: list[_Item] = []
+        for item in batch:
+            entry = known.get(item.record.external_id)
+            if entry is None or not entry.succeeded or entry.content_hash != item.content_hash:
+                todo.append(item)
+                continue
+            skipped = SyncOutcome(
+                external_id=item.record.external_id,
+                line=item.record.line,
+                outcome=Outcome.UNCHANGED,
+                patient_id=entry.patient_id,
+                from_journal=True,
+                dry_run=self.options.dry_run,
             )
-            await self._note(outcome, record)
-            return outcome
+            await self._finish(item.seq, skipped)
+        return todo
+
+    # -- stage 3: per-record work --------------------------------------------------------------
+
+    async def work(self, item: _Item, patient: Patient | None) -> None:
+        """Upsert one record within the concurrency limit; journal and deliver its outcome."""
+        record = item.record
+        async with self.limiter:
+            try:
+                kind, patient, changes = await self._upsert(record, patient)
+            except FATAL_ERRORS:
+                raise
+            except Exception as exc:
+                failed = SyncOutcome(
+                    external_id=record.external_id,
+                    line=record.line,
+                    outcome=Outcome.FAILED,
+                    reason=_reason(exc),
+                    patient_id=patient.id if patient is not None else None,
+                    dry_run=self.options.dry_run,
+                )
+                await self._finish(item.seq, failed, item)
+                return
         outcome = SyncOutcome(
             external_id=record.external_id,
             line=record.line,
             outcome=kind,
-            patient_id=patient.id,
+            patient_id=patient.id if patient is not None else None,
             changes=changes,
-            dry_run=self.dry_run,
+            dry_run=self.options.dry_run,
         )
-        episode_ids = await self._episode_ids(patient) if self.episodes else None
-        await self._note(
-            outcome, record, condition_ids=_condition_ids(patient), episode_ids=episode_ids
-        )
-        return outcome
+        episode_ids = None
+        if self.options.episodes and not self.options.dry_run and patient is not None:
+            episode_ids = await self._episode_ids(patient)
+        await self._finish(item.seq, outcome, item, patient, episode_ids)
+
+    async def _upsert(
+        self, record: PatientRecord, patient: Patient | None
+    ) -> tuple[Outcome, Patient | None, tuple[str, ...]]:
+        """Create, patch or leave alone: what happened, the patient now, what was sent."""
+        patients = self.client.patients
+        if patient is None:
+            kwargs, changes = create_kwargs(record)
+            if self.options.dry_run:
+                return Outcome.CREATED, None, changes
+            try:
+                patient = await patients.create(**kwargs)
+            except PatientAlreadyExistsError:
+                # Made by an earlier (killed) run or another writer: treat as known.
+                patient = await patients.get(record.external_id)
+                if patient is None:
+                    raise
+            else:
+                # A create reconciled after an ambiguous failure returns what the lookup
+                # found, which another writer may have made with other data: compare.
+                if not plan_patch(record, patient):
+                    return Outcome.CREATED, patient, changes
+        plan = plan_patch(record, patient)
+        if not plan:
+            return Outcome.UNCHANGED, patient, ()
+        if not self.options.dry_run:
+            patient = await patients.patch(record.external_id, **plan.kwargs())
+        return Outcome.UPDATED, patient, plan.changes
 
     async def _episode_ids(self, patient: Patient) -> dict[str, list[str]] | None:
         """Each condition's episode ids (one getEpisodesOfCare each, concurrently).
@@ -367,119 +405,193 @@ class _Run:
             return None
         return found
 
+    async def _finish(
+        self,
+        seq: int,
+        outcome: SyncOutcome,
+        item: _Item | None = None,
+        patient: Patient | None = None,
+        episode_ids: dict[str, list[str]] | None = None,
+    ) -> None:
+        """Report an outcome as it happens, journal it, and hand it to the in-order stage."""
+        if self.options.on_progress is not None:
+            self.options.on_progress(outcome)
+        if item is not None:
+            await self.writer.add(
+                JournalEntry(
+                    external_id=item.record.external_id,
+                    outcome=outcome.outcome,
+                    content_hash=None if outcome.failed else item.content_hash,
+                    patient_id=outcome.patient_id,
+                    condition_ids=_condition_ids(patient) if patient is not None else {},
+                    episode_ids=episode_ids or {},
+                    error=outcome.reason.error if outcome.reason else None,
+                    line=item.record.line,
+                )
+            )
+        await self.send.send((seq, outcome))
 
-async def sync_patients(
-    client: LegitHealth,
+    # -- stage 4: in-order yield ---------------------------------------------------------------
+
+    async def in_order(self) -> AsyncGenerator[SyncOutcome]:
+        """The outcomes in input order; each one yielded frees room for one more record."""
+        waiting: dict[int, SyncOutcome] = {}
+        following = 0
+        async with self.receive:
+            async for seq, outcome in self.receive:
+                waiting[seq] = outcome
+                while following in waiting:
+                    ready = waiting.pop(following)
+                    following += 1
+                    self.room.release()
+                    yield ready
+
+
+async def _open_journal(journal: JournalArg, base_url: str) -> tuple[Journal | None, bool]:
+    """The journal to use, and whether this run opened it (and so closes it)."""
+    if isinstance(journal, str | os.PathLike):
+        return await Journal.aopen(journal, base_url=base_url), True
+    if journal is not None:
+        await journal.abind(base_url)
+    return journal, False
+
+
+@asynccontextmanager
+async def _session(
+    client: SyncClient, records: Records, journal_arg: JournalArg, options: SyncOptions
+) -> AsyncIterator[AsyncIterator[SyncOutcome]]:
+    journal, owned = await _open_journal(journal_arg, client.base_url)
+    engine = _Engine(client, journal, options)
+    outcomes = engine.in_order()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(engine.admit_all, records)
+            try:
+                yield outcomes
+            finally:
+                tg.cancel_scope.cancel()  # the block is over: nothing of this sync runs on
+    except BaseExceptionGroup as group:
+        raise first_error(group) from None
+    finally:
+        with anyio.CancelScope(shield=True):
+            await outcomes.aclose()
+            await engine.writer.flush()
+            if owned and journal is not None:
+                await journal.aclose()
+
+
+class SyncSession:
+    """A sync to run with ``async with``: it gives the outcomes, and ends with the block.
+
+    Leaving the block (at the end, by ``break``, an error or a cancellation) stops whatever is
+    still running, commits the journal and closes what the sync opened. An error that stops the
+    whole run (a wrong token, a closed client) is raised from the ``async with``.
+    """
+
+    def __init__(
+        self, client: SyncClient, records: Records, journal: JournalArg, options: SyncOptions
+    ) -> None:
+        self._context: AbstractAsyncContextManager[AsyncIterator[SyncOutcome]] = _session(
+            client, records, journal, options
+        )
+        self.options = options
+        """The settings, with the effective concurrency and window."""
+
+    async def __aenter__(self) -> AsyncIterator[SyncOutcome]:
+        return await self._context.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        return await self._context.__aexit__(exc_type, exc, tb)
+
+    def __aiter__(self) -> NoReturn:
+        raise TypeError(
+            "sync_patients(...) is used as `async with sync_patients(...) as outcomes:` "
+            "then `async for outcome in outcomes:`"
+        )
+
+
+def _sized(client: SyncClient, concurrency: int, window: int | None) -> tuple[int, int]:
+    """The concurrency (at most the client's in-flight limit) and the window, checked."""
+    if concurrency < 1:
+        raise ConfigurationError("concurrency must be at least 1")
+    if window is not None and window < 1:
+        raise ConfigurationError("window must be at least 1")
+    limit = client.max_in_flight
+    if concurrency > limit:
+        logger.info(
+            "sync concurrency %d is above the client's max_in_flight %d: %d records run at "
+            "once (make the client with max_in_flight=%d for more)",
+            concurrency,
+            limit,
+            limit,
+            concurrency,
+        )
+        concurrency = limit
+    if window is None:
+        window = max(C.SYNC_READ_AHEAD_PER_RECORD * concurrency, C.SYNC_MIN_READ_AHEAD)
+    return concurrency, window
+
+
+def sync_patients(
+    client: SyncClient,
     records: Records,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    journal: Journal | str | os.PathLike[str] | None = None,
+    journal: JournalArg = None,
     dry_run: bool = False,
     on_progress: ProgressCallback | None = None,
     window: int | None = None,
     force: bool = False,
     episodes: bool = False,
-) -> AsyncIterator[SyncOutcome]:
-    """Upsert every record into Legit.Health; yield one :class:`SyncOutcome` per record.
+    pacing: bool = False,
+) -> SyncSession:
+    """Upsert every record into Legit.Health: ``async with`` it for one outcome per record.
 
-    ``records`` is any (async) iterable of :class:`PatientRecord` (or :class:`BadRecord` rows
-    from a reader, reported as failures), of any length: at most ``window`` records (default
+    ::
+
+        async with sync_patients(lh, aiter_records("patients.jsonl"), journal="j.db") as outcomes:
+            async for outcome in outcomes:
+                print(outcome.line, outcome.outcome)
+
+    ``client`` is a :class:`~legithealth_async.LegitHealth` (or anything with its
+    :class:`~legithealth_async.flows.protocols.SyncClient` calls). ``records`` is any (async)
+    iterable of :class:`PatientRecord` (or :class:`BadRecord` rows from a reader, reported as
+    failures), of any length: at most ``window`` records (default
     ``max(8 * concurrency, 256)``) are read ahead of the outcomes yielded, which come in input
-    order as soon as each one and those before it are done.
+    order as soon as each one and those before it are done; the source is closed at the end.
     A record is created when Legit.Health does not know its external id, patched with only what
     differs, or left unchanged; a failed record never stops the others (only a wrong token or a
-    closed client stops the run, by raising). A later record with an external id seen before
-    fails as ``DuplicateRecord``.
+    closed client stops the run, raised from the ``async with``).
+
+    ``concurrency`` records are worked on at once, at most the client's ``max_in_flight``
+    (above it, the client's limit applies, logged at INFO). A record whose external id was
+    given in one of the previous ``max(window, 8192)`` records fails as ``DuplicateRecord``;
+    a repeat further apart is synced again (safe: the later record wins), so memory stays flat
+    for any input length. With ``pacing=True`` the sync finds the server's rate limit by
+    itself: once 429s are more than a few, its requests are spaced at a rate learnt from them
+    (:class:`~legithealth_async.sync.pacing.RatePacer`); ``session.options.pacer`` tells the
+    rate found.
 
     ``journal`` (a :class:`Journal` or a path) makes the run resumable: records synced before
     with the same content are skipped without a request (``from_journal=True``); ``force=True``
     looks every record up anyway. ``episodes=True`` also lists each synced record's conditions'
-    episodes of care (one request per condition) and journals their ids, completing the
-    HRM ↔ Legit.Health id map. ``dry_run`` sends no write (lookups still happen) and writes
-    no journal. ``on_progress`` is called with each outcome as it happens (on the event loop;
-    keep it quick). Use it as ``async with contextlib.aclosing(sync_patients(...)) as outcomes``
-    when you may stop early. The work runs in a task of its own (asyncio), ended with the
-    iteration: breaking out, an error or a cancellation leaves nothing running.
+    episodes of care (one request per condition) and journals their ids. ``dry_run`` sends no
+    write (lookups still happen) and writes no journal. ``on_progress`` is called with each
+    outcome as it happens (on the event loop; keep it quick).
     """
-    if concurrency < 1:
-        raise ConfigurationError("concurrency must be at least 1")
-    size = (
-        window
-        if window is not None
-        else max(C.SYNC_READ_AHEAD_PER_RECORD * concurrency, C.SYNC_MIN_READ_AHEAD)
-    )
-    if size < 1:
-        raise ConfigurationError("window must be at least 1")
-    owned = None
-    if isinstance(journal, str | os.PathLike):
-        owned = journal = await Journal.aopen(journal, base_url=client.base_url)
-    elif journal is not None:
-        await journal.abind(client.base_url)
-    run = _Run(
-        client,
-        journal,
+    concurrency, window = _sized(client, concurrency, window)
+    options = SyncOptions(
         concurrency=concurrency,
+        window=window,
         dry_run=dry_run,
         force=force,
-        on_progress=on_progress,
         episodes=episodes,
+        on_progress=on_progress,
+        pacer=RatePacer() if pacing else None,
     )
-    room = _Room(size)
-    send, receive = anyio.create_memory_object_stream[tuple[int, SyncOutcome]](size + 1)
-
-    async def deliver(seq: int, outcome: SyncOutcome) -> None:
-        await send.send((seq, outcome))
-
-    async def pipeline() -> None:
-        batch_size = min(C.MAX_IDS_PER_REQUEST, size)
-        items = aiter(_items(records))
-        seq = 0
-        try:
-            async with send, anyio.create_task_group() as tg:
-                more = True
-                while more:
-                    # Read a whole batch only when there is room for it: a partial batch
-                    # never sits holding room that only its own outcomes could free.
-                    await room.wait_for(batch_size)
-                    batch: list[tuple[int, PatientRecord]] = []
-                    while len(batch) < batch_size and room.free > 0:
-                        try:
-                            item = await anext(items)
-                        except StopAsyncIteration:
-                            more = False
-                            break
-                        room.free -= 1
-                        admitted = run._admit(item)
-                        if isinstance(admitted, SyncOutcome):
-                            await run._note(admitted, None)
-                            await deliver(seq, admitted)
-                        else:
-                            batch.append((seq, admitted))
-                        seq += 1
-                    if batch:
-                        tg.start_soon(run.batch, batch, deliver, tg)
-        except BaseExceptionGroup as group:
-            raise first_error(group) from None
-
-    # The pipeline runs in its own task so that no task group spans a ``yield`` of this
-    # generator; the ``finally`` below ends it whichever way the iteration ends.
-    task = asyncio.get_running_loop().create_task(pipeline())
-    try:
-        waiting: dict[int, SyncOutcome] = {}
-        following = 0
-        async with receive:
-            async for seq, outcome in receive:
-                waiting[seq] = outcome
-                while following in waiting:
-                    ready = waiting.pop(following)
-                    following += 1
-                    room.release()
-                    yield ready
-        await task  # re-raises what stopped the pipeline (a wrong token, a closed client)
-    finally:
-        with anyio.CancelScope(shield=True):
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await run.flush()
-            if owned is not None:
-                await owned.aclose()
+    return SyncSession(client, records, journal, options)

@@ -40,13 +40,14 @@ import anyio
 import anyio.to_thread
 
 from ..errors import LegitHealthError
+from .outcomes import Outcome
 
 __all__ = ["EXPORT_COLUMNS", "Journal", "JournalEntry", "JournalMismatchError"]
 
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
-SUCCESS = frozenset({"created", "updated", "unchanged"})
+SUCCESS = frozenset({Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED})
 #: The columns of :meth:`Journal.export`, in order.
 EXPORT_COLUMNS = (
     "externalId",
@@ -85,7 +86,7 @@ class JournalEntry:
     """What the journal knows of one external id."""
 
     external_id: str = field(repr=False)
-    outcome: str
+    outcome: Outcome
     content_hash: str | None = field(default=None, repr=False)
     patient_id: str | None = None
     condition_ids: dict[str, str] = field(default_factory=dict)
@@ -116,7 +117,7 @@ class JournalEntry:
 def _entry(row: sqlite3.Row) -> JournalEntry:
     return JournalEntry(
         external_id=row["external_id"],
-        outcome=row["outcome"],
+        outcome=Outcome(row["outcome"]),
         content_hash=row["content_hash"],
         patient_id=row["patient_id"],
         condition_ids=json.loads(row["condition_ids"] or "{}"),
@@ -266,7 +267,7 @@ class Journal:
         rows = [
             (
                 e.external_id,
-                e.outcome,
+                e.outcome.value,
                 e.content_hash,
                 e.patient_id,
                 json.dumps(e.condition_ids, sort_keys=True),

@@ -1,0 +1,70 @@
+"""The sync finds the server's rate limit: the pacer alone, then a sync against the sandbox's
+rate-limit mode in virtual time (trio's MockClock: no real sleep, no wall-clock assertion)."""
+
+from __future__ import annotations
+
+import pytest
+
+from legithealth_async.sync.pacing import RatePacer
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _pacer(clock: _Clock) -> RatePacer:
+    return RatePacer(span=1.0, threshold=0.05, min_throttled=4, clock=clock, sleep=clock.sleep)
+
+
+async def test_nothing_is_paced_until_the_server_throttles() -> None:
+    clock = _Clock()
+    pacer = _pacer(clock)
+    for _ in range(1000):
+        pacer.answered(await pacer.acquire(), throttled=False)
+    assert pacer.rate is None and clock.slept == [] and pacer.decreases == 0
+
+
+async def test_a_429_now_and_then_changes_nothing() -> None:
+    clock = _Clock()
+    pacer = _pacer(clock)
+    for i in range(2000):
+        clock.now += 0.001
+        pacer.answered(await pacer.acquire(), throttled=i % 50 == 0)  # 2%: faults, not a limit
+    assert pacer.rate is None and pacer.decreases == 0
+
+
+async def test_throttling_sets_the_rate_just_under_what_was_accepted_then_probes_up() -> None:
+    clock = _Clock()
+    pacer = _pacer(clock)
+    # 200 requests a second, all accepted; then 1,000 a second, of which every fifth is.
+    for _ in range(100):
+        clock.now += 0.005
+        pacer.answered(await pacer.acquire(), throttled=False)
+    sent = 0
+    while pacer.decreases == 0:
+        clock.now += 0.001
+        pacer.answered(await pacer.acquire(), throttled=sent % 5 != 0)
+        sent += 1
+    assert sent <= 10  # it reacts after a handful of 429s
+    rate = pacer.rate
+    assert rate is not None and 150 <= rate <= 200  # 0.9 x ~200 accepted a second
+    # Requests are now spaced one slot apart instead of all at once.
+    before = clock.now
+    tickets = [await pacer.acquire() for _ in range(10)]
+    assert clock.now - before == pytest.approx(9 / rate, rel=0.05)
+    assert tickets == sorted(tickets)
+    # A 429 to a request sent before the decrease says nothing about the new rate.
+    pacer.answered(before - 1.0, throttled=True)
+    assert pacer.decreases == 1
+    # Without 429s the rate grows (additive increase: 5% of itself a second).
+    clock.now += 2.0
+    assert pacer.rate == pytest.approx(rate * 1.10, rel=0.05)
