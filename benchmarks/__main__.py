@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import getmany, loopback, memory, percall, throughput
+from . import getmany, loopback, memory, percall, ratelimit, throughput
 from ._common import Report, Settings
 
 SECTIONS = {
@@ -21,6 +21,7 @@ SECTIONS = {
     "getmany": getmany.run,
     "memory": memory.run,
     "loopback": loopback.run,
+    "ratelimit": ratelimit.run,
 }
 
 

@@ -3,9 +3,19 @@ rate-limit mode in virtual time (trio's MockClock: no real sleep, no wall-clock 
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import anyio
+import pytest
+from trio.testing import MockClock
+
+from legithealth_async import LegitHealth
+from legithealth_async.sandbox import Sandbox
+from legithealth_async.sandbox.ratelimit import RateLimit
+from legithealth_async.sync import Outcome, sync_patients
 from legithealth_async.sync.pacing import RatePacer
+
+from .conftest import rec
 
 
 class _Clock:
@@ -68,3 +78,46 @@ async def test_throttling_sets_the_rate_just_under_what_was_accepted_then_probes
     # Without 429s the rate grows (additive increase: 5% of itself a second).
     clock.now += 2.0
     assert pacer.rate == pytest.approx(rate * 1.10, rel=0.05)
+
+
+@pytest.fixture(params=[pytest.param(("trio", {"clock": MockClock(autojump_threshold=0)}))])
+def anyio_backend(request: pytest.FixtureRequest) -> Any:
+    return request.param
+
+
+async def _sync_against_a_limit(pacing: bool, limit: float, count: int) -> dict[str, Any]:
+    sandbox = Sandbox(seed=11)
+    sandbox.set_rate_limit(RateLimit(limit, burst=5, clock=anyio.current_time))
+    records = [rec(f"p{i}") for i in range(count)]
+    client = LegitHealth(sandbox.token, base_url=sandbox.base_url, transport=sandbox.transport())
+    async with client as lh:
+        started = anyio.current_time()
+        session = sync_patients(lh, records, concurrency=16, pacing=pacing)
+        async with session as outcomes:
+            done = [o async for o in outcomes]
+        elapsed = anyio.current_time() - started
+    assert sandbox.rate_limit is not None
+    return {
+        "outcomes": done,
+        "rate": sandbox.rate_limit.allowed / elapsed,
+        "refused": sandbox.rate_limit.refused,
+        "sent": sandbox.rate_limit.allowed + sandbox.rate_limit.refused,
+        "decreases": session.options.pacer.decreases if session.options.pacer else 0,
+    }
+
+
+@pytest.mark.anyio
+async def test_the_sync_converges_on_the_servers_rate_limit(anyio_backend: Any) -> None:
+    """Within 15% of the limit with under 5% of the requests refused; without the pacer,
+    every worker retries on its own and most requests are refused."""
+    paced = await _sync_against_a_limit(pacing=True, limit=50, count=1200)
+    print(
+        f"\npaced: {paced['rate']:.1f}/s of 50, refused {paced['refused']}/{paced['sent']}, "
+        f"decreases {paced['decreases']}"
+    )
+    assert {o.outcome for o in paced["outcomes"]} == {Outcome.CREATED}
+    assert 0.85 * 50 <= paced["rate"] <= 1.15 * 50
+    assert paced["refused"] < 0.05 * paced["sent"]
+    unpaced = await _sync_against_a_limit(pacing=False, limit=50, count=200)
+    print(f"unpaced: {unpaced['rate']:.1f}/s, refused {unpaced['refused']}/{unpaced['sent']}")
+    assert unpaced["refused"] > 0.3 * unpaced["sent"]

@@ -548,7 +548,7 @@ def sync_patients(
     window: int | None = None,
     force: bool = False,
     episodes: bool = False,
-    pacing: bool = False,
+    pacing: bool = True,
 ) -> SyncSession:
     """Upsert every record into Legit.Health: ``async with`` it for one outcome per record.
 
@@ -572,10 +572,10 @@ def sync_patients(
     (above it, the client's limit applies, logged at INFO). A record whose external id was
     given in one of the previous ``max(window, 8192)`` records fails as ``DuplicateRecord``;
     a repeat further apart is synced again (safe: the later record wins), so memory stays flat
-    for any input length. With ``pacing=True`` the sync finds the server's rate limit by
-    itself: once 429s are more than a few, its requests are spaced at a rate learnt from them
-    (:class:`~legithealth_async.sync.pacing.RatePacer`); ``session.options.pacer`` tells the
-    rate found.
+    for any input length. With ``pacing`` (the default) the sync finds the server's rate limit
+    by itself: once 429s are more than a few in a second, its requests are spaced at a rate
+    learnt from them (:class:`~legithealth_async.sync.pacing.RatePacer`) instead of every
+    worker retrying on its own; ``session.options.pacer`` tells the rate found.
 
     ``journal`` (a :class:`Journal` or a path) makes the run resumable: records synced before
     with the same content are skipped without a request (``from_journal=True``); ``force=True``

@@ -111,6 +111,6 @@ class RatePacer:
         self._base = self._decrease * estimate
         self._cut_at = now
         self._fresh = self._sent + 1
-        self._next = now
+        self._next = max(self._next, now)  # slots given out stay; new ones queue behind
         self._throttled.clear()
         self.decreases += 1
