@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
@@ -116,6 +117,9 @@ class _Blind:
         self.episodes_of_care = lh.episodes_of_care
         self.base_url = lh.base_url
         self.max_in_flight = lh.max_in_flight
+
+    def with_options(self, *, pacer: Any) -> _Blind:
+        return self
 
 
 async def test_patient_made_by_an_earlier_run_is_patched_not_failed(sandbox: Sandbox) -> None:

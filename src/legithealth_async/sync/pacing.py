@@ -11,8 +11,9 @@ The rate is found by AIMD, in the style of TCP congestion control:
   last decrease), at least ``threshold`` (a share) and ``min_throttled`` (a count) are 429s, the
   rate becomes ``decrease`` x the rate those answers were accepted at (while over its limit, a
   server accepts exactly its limit: the estimate is the limit itself);
-- **increase**: from then on the rate grows by ``increase`` of itself per second, until the next
-  decrease (a sawtooth just under the limit).
+- **increase**: from then on the rate grows by ``increase`` of itself per second, and faster
+  the longer no 429 comes (``1 + g·t + (g·t)²``: an estimate that was too low is not kept for
+  long), until the next decrease (a sawtooth just under the limit).
 
 A 429 now and then (a fault, not a limit) stays under the threshold and changes nothing: the
 throttled request is retried after its own Retry-After, as without a pacer.
@@ -20,6 +21,7 @@ throttled request is retried after its own Retry-After, as without a pacer.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -61,7 +63,8 @@ class RatePacer:
         self._cut_at = 0.0  # when the last decrease happened
         self._sent = 0  # attempts let through so far: the tickets
         self._fresh = 0  # the first ticket sent after the last decrease (older ones are stale)
-        self._next = 0.0  # the time of the next free slot
+        self._gate = anyio.Lock()
+        self._last = -math.inf  # when the last paced request passed
         self.decreases = 0
         """How many times the rate was lowered."""
 
@@ -70,19 +73,25 @@ class RatePacer:
         """Requests per second now allowed (None: not limited, no 429 seen)."""
         if self._base is None:
             return None
-        return self._base * (1.0 + self._increase * max(self._clock() - self._cut_at, 0.0))
+        grown = self._increase * max(self._clock() - self._cut_at, 0.0)
+        return self._base * (1.0 + grown + grown * grown)
 
     async def acquire(self) -> float:
-        """Wait for this request's slot; returns the ticket to pass to :meth:`answered`."""
+        """Wait for this request's turn; returns the ticket to pass to :meth:`answered`.
+
+        Once paced, requests pass one at a time, each ``1 / rate`` after the one before actually
+        did: a late wake-up (a busy event loop) delays the next ones, it never bunches them.
+        """
         self._sent += 1
         ticket = self._sent
-        rate = self.rate
-        if rate is not None:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + 1.0 / rate
-            if slot > now:
-                await self._sleep(slot - now)
+        if self._base is not None:
+            async with self._gate:
+                rate = self.rate
+                assert rate is not None
+                wait = self._last + 1.0 / rate - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+                self._last = self._clock()
         return ticket
 
     def answered(self, ticket: float, throttled: bool) -> None:
@@ -111,6 +120,5 @@ class RatePacer:
         self._base = self._decrease * estimate
         self._cut_at = now
         self._fresh = self._sent + 1
-        self._next = max(self._next, now)  # slots given out stay; new ones queue behind
         self._throttled.clear()
         self.decreases += 1
