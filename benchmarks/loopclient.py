@@ -144,10 +144,7 @@ async def _facade(
             )
             requests = n
         else:
-            outcomes: dict[str, int] = {}
-            async for outcome in sync_patients(lh, records, concurrency=concurrency):
-                key = outcome.outcome.value
-                outcomes[key] = outcomes.get(key, 0) + 1
+            outcomes = await _count(sync_patients(lh, records, concurrency=concurrency))
             expected = "unchanged" if kind == "sync-unchanged" else "created"
             if outcomes != {expected: n}:
                 raise SystemExit(f"{kind}: outcomes {outcomes}, expected all {expected}")
@@ -156,6 +153,23 @@ async def _facade(
     if own is not None:
         await own.aclose()
     return result
+
+
+async def _count(session: Any) -> dict[str, int]:
+    """Outcomes by kind: an ``async with`` block now, an async iterator in the baseline."""
+    outcomes: dict[str, int] = {}
+
+    async def count(stream: Any) -> None:
+        async for outcome in stream:
+            key = outcome.outcome.value
+            outcomes[key] = outcomes.get(key, 0) + 1
+
+    if hasattr(session, "__aenter__"):
+        async with session as stream:
+            await count(stream)
+    else:
+        await count(session)
+    return outcomes
 
 
 def main(argv: list[str]) -> int:
