@@ -172,6 +172,8 @@ class _JournalWriter:
         if self.journal is None:
             return
         self.pending.append(entry)
+        if self.lock.locked():
+            return  # a commit is under way: this entry goes in the next one, nobody waits
         if (
             len(self.pending) >= C.SYNC_COMMIT_EVERY
             or time.monotonic() - self.flushed > C.SYNC_COMMIT_AFTER
@@ -328,22 +330,22 @@ class _Engine:
     async def work(self, item: _Item, patient: Patient | None) -> None:
         """Upsert one record within the concurrency limit; journal and deliver its outcome."""
         record = item.record
-        async with self.limiter:
-            try:
+        try:
+            async with self.limiter:
                 kind, patient, changes = await self._upsert(record, patient)
-            except FATAL_ERRORS:
-                raise
-            except Exception as exc:
-                failed = SyncOutcome(
-                    external_id=record.external_id,
-                    line=record.line,
-                    outcome=Outcome.FAILED,
-                    reason=_reason(exc),
-                    patient_id=patient.id if patient is not None else None,
-                    dry_run=self.options.dry_run,
-                )
-                await self._finish(item.seq, failed, item)
-                return
+        except FATAL_ERRORS:
+            raise
+        except Exception as exc:
+            failed = SyncOutcome(
+                external_id=record.external_id,
+                line=record.line,
+                outcome=Outcome.FAILED,
+                reason=_reason(exc),
+                patient_id=patient.id if patient is not None else None,
+                dry_run=self.options.dry_run,
+            )
+            await self._finish(item.seq, failed, item)
+            return
         outcome = SyncOutcome(
             external_id=record.external_id,
             line=record.line,
