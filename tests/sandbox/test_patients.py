@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from legithealth_async.sandbox import Sandbox
 
@@ -95,6 +96,23 @@ async def test_create_patient_frequency_on_untracked_condition_is_422(
     assert r.status_code == 422
     assert error_body(r)["errorCode"] == "UNPROCESSABLE"
     assert sandbox.patient("p-1") is None
+
+
+@pytest.mark.parametrize("unit", ["day", "week", "month"])
+async def test_a_frequency_past_the_calendar_is_422_not_a_crash(
+    api: httpx.AsyncClient, sandbox: Sandbox, unit: str
+) -> None:
+    # Found by the conformance run on a converted spec: every=70258567274 overflowed the date
+    # arithmetic and the sandbox answered 500.
+    bad = {**EA90_ARM, "isTracked": True, "frequency": {"every": 70258567274, "unit": unit}}
+    r = await api.post("/patients", json=patient_body(conditions=[bad]))
+    assert r.status_code == 422
+    assert error_body(r)["message"] == "conditions[0].frequency.every is too large to schedule"
+    assert sandbox.patient("p-1") is None
+    await api.post("/patients", json=patient_body())
+    r = await api.patch("/patients/p-1", json={"conditions": [bad]})
+    assert r.status_code == 422
+    assert sandbox.patient("p-1")["conditions"] == []  # type: ignore[index]
 
 
 async def test_get_patients_in_request_order_unknown_absent(api: httpx.AsyncClient) -> None:

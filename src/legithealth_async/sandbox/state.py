@@ -179,6 +179,13 @@ class OutboxMessage:
     link: str | None = None
 
 
+def _later(moment: dt.datetime, steps: int, unit: str) -> dt.datetime:
+    """``moment`` plus ``steps`` days, weeks or months (OverflowError past the calendar)."""
+    if unit == "month":
+        return add_months(moment, steps)
+    return moment + dt.timedelta(days=steps * (7 if unit == "week" else 1))
+
+
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
@@ -263,10 +270,7 @@ class World:
     def _due(self, condition: ConditionRecord) -> dt.datetime:
         assert condition.schedule_anchor is not None and condition.frequency is not None
         steps = condition.schedule_step * int(condition.frequency["every"])
-        unit = condition.frequency["unit"]
-        if unit == "month":
-            return add_months(condition.schedule_anchor, steps)
-        return condition.schedule_anchor + dt.timedelta(days=steps * (7 if unit == "week" else 1))
+        return _later(condition.schedule_anchor, steps, condition.frequency["unit"])
 
     def _track(self, condition: ConditionRecord, frequency: dict[str, Any] | None) -> None:
         """Mark tracked; (re)start the automatic encounters when the frequency changes."""
@@ -325,14 +329,21 @@ class World:
 
     # -- conditions ------------------------------------------------------------------------
 
-    @staticmethod
-    def _check_conditions(items: list[dict[str, Any]]) -> None:
+    def _check_conditions(self, items: list[dict[str, Any]]) -> None:
         seen: set[tuple[str, str]] = set()
         for index, item in enumerate(items):
             if "frequency" in item and item.get("isTracked") is not True:
                 raise unprocessable(
                     f"conditions[{index}].frequency is only allowed on a tracked condition"
                 )
+            frequency = item.get("frequency")
+            if frequency is not None:
+                try:  # the first automatic encounter must fall within the calendar
+                    _later(self.clock.now(), int(frequency["every"]), frequency["unit"])
+                except (OverflowError, ValueError):
+                    raise unprocessable(
+                        f"conditions[{index}].frequency.every is too large to schedule"
+                    ) from None
             key = (item["pathologyCode"], item["bodySiteCode"])
             if key in seen:
                 raise unprocessable(
