@@ -97,12 +97,12 @@ def _gen_body(record: Any) -> gen.PatientCreate:
         first_name=record.first_name,
         last_name=record.last_name,
         birth_date=record.birth_date,
-        gender=gen.Gender(record.gender),
+        gender=record.gender,
         language=record.language,
         conditions=[
             gen.ConditionInput(
-                pathology_code=gen.PathologyCode(c.pathology_code),
-                body_site_code=gen.BodySiteCode(c.body_site_code),
+                pathology_code=c.pathology_code,
+                body_site_code=c.body_site_code,
                 is_tracked=c.is_tracked,
             )
             for c in record.conditions

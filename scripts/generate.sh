@@ -17,6 +17,7 @@ trap 'rm -rf "$work"' EXIT
 PATH="$bin:$PATH" RUFF_CACHE_DIR="$work/.ruff" "$bin/openapi-python-client" generate \
   --path "$spec" \
   --config "$root/openapi/generator-config.yaml" \
+  --custom-template-path "$root/openapi/templates" \
   --meta none \
   --output-path "$work/$pkg" \
   --fail-on-warning >/dev/null

@@ -1,8 +1,9 @@
-"""Contains some shared types for properties"""
+"""Contains some shared types for properties, and what the generated models parse with"""
 
-from collections.abc import Mapping, MutableMapping
+import datetime
+from collections.abc import Iterator, Mapping, MutableMapping
 from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
 from attrs import define
 
@@ -51,4 +52,90 @@ class Response(Generic[T]):
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+class ParseError(ValueError):
+    """An answer that does not match the spec. ``where`` names the field, never its value."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+    def within(self, outer: str) -> "ParseError":
+        """The same error, its path prefixed by the enclosing field."""
+        return ParseError(f"{outer}.{self.where}" if self.where else outer, self.reason)
+
+
+class ReadOnlyFields(Mapping[str, Any]):
+    """A read-only view of the fields of an answer that the spec does not know (picklable)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        # Values may be personal data: only the field names.
+        return f"ReadOnlyFields(keys={sorted(self._data)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ReadOnlyFields, (self._data,))
+
+
+EMPTY: Mapping[str, Any] = ReadOnlyFields({})
+"""The shared empty ``model_extra``."""
+
+
+def no_extra() -> Mapping[str, Any]:
+    """The default ``model_extra`` (the shared empty mapping)."""
+    return EMPTY
+
+
+def extra_fields(data: Mapping[str, Any], known: frozenset[str]) -> Mapping[str, Any]:
+    """The fields of ``data`` the spec does not know, read-only."""
+    return ReadOnlyFields({key: value for key, value in data.items() if key not in known})
+
+
+def parse_date(value: object, where: str) -> datetime.date:
+    """An ISO 8601 date (``YYYY-MM-DD``) from its JSON string."""
+    if type(value) is not str:
+        raise ParseError(where, "expected a date string")
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ParseError(where, "not a valid date") from None
+
+
+def parse_datetime(value: object, where: str) -> datetime.datetime:
+    """An ISO 8601 date-time from its JSON string."""
+    if type(value) is not str:
+        raise ParseError(where, "expected a date-time string")
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise ParseError(where, "not a valid date-time") from None
+
+
+__all__ = [
+    "EMPTY",
+    "UNSET",
+    "File",
+    "FileTypes",
+    "ParseError",
+    "ReadOnlyFields",
+    "RequestFiles",
+    "Response",
+    "Unset",
+    "extra_fields",
+    "no_extra",
+    "parse_date",
+    "parse_datetime",
+]

@@ -18,6 +18,7 @@ import anyio
 import httpx
 
 from . import _constants as C
+from ._generated.types import ParseError
 from ._privacy import redact_message, sent_values
 from ._retry import RetryPolicy, is_retryable_status, was_sent
 from ._wire import Operation
@@ -326,6 +327,8 @@ def _parse_failure(exc: Exception) -> str:
         return f"required field {exc.args[0]!r} missing" if exc.args else "required field missing"
     if isinstance(exc, json.JSONDecodeError):
         return "body is not JSON"
+    if isinstance(exc, ParseError):  # names the field (a path of spec names), never the value
+        return f"body does not match the contract at {exc.where or 'the top level'}: {exc.reason}"
     return f"body does not match the contract ({type(exc).__name__})"
 
 

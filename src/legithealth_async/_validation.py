@@ -1,17 +1,20 @@
-"""Client-side checks: input the API would refuse fails here, before anything is sent.
+"""Client-side checks: input the API would certainly refuse fails here, before anything is sent.
 
-Messages say where and what, never the value (it may be personal data).
+What is certain: types, formats, required-ness, documented rules (email or phone). What is assumed
+is never a gate: codes are checked by format (ICD-11) or not at all (body sites, units, genders),
+and the server decides; its refusal comes back as a typed error. Messages say where and what,
+never the value (it may be personal data).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from . import _constants as C
-from ._wire import BODY_SITE_CODES, FREQUENCY_UNITS, GENDERS, PATHOLOGY_CODES
 from .errors import ValidationError
 from .models import ConditionInput
 
@@ -19,6 +22,9 @@ from .models import ConditionInput
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
+# The spec's ConditionInput.pathologyCode pattern (a test keeps the two equal): an ICD-11 stem
+# code, optionally with an extension; ICD-11 never uses the letters I and O.
+ICD11_RE = re.compile(r"^[0-9A-HJ-NP-Z][A-HJ-NP-Z][0-9][0-9A-HJ-NP-Z](\.[0-9A-HJ-NP-Z]{1,4})?$")
 _NAME_MAX = 255
 _EMAIL_MAX = 254
 
@@ -86,11 +92,25 @@ def birth_date(value: dt.date | None) -> dt.date | None:
     return value
 
 
-def gender(value: str | None) -> str | None:
-    """None, or one of the spec's genders."""
-    if value is not None and value not in GENDERS:
-        raise ValidationError("gender", f"must be one of {', '.join(sorted(GENDERS))}")
+def require(model: type[Any], fields: Mapping[str, object]) -> None:
+    """Every field the generated request ``model`` requires is given (by its Python name)."""
+    for f in dataclasses.fields(model):
+        no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if no_default and f.name not in fields:
+            raise ValidationError(f.name, "is required")
+
+
+def code(value: object, where: str) -> str:
+    """A non-empty string (``Gender``, ``BodySiteCode``... list known values; the server
+    decides)."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(where, "must be a non-empty string")
     return value
+
+
+def gender(value: str | None) -> str | None:
+    """None, or a non-empty string (``Gender`` lists the known values; the server decides)."""
+    return None if value is None else code(value, "gender")
 
 
 def language(value: str | None) -> str | None:
@@ -101,7 +121,7 @@ def language(value: str | None) -> str | None:
 
 
 def conditions(values: Sequence[ConditionInput] | None) -> list[ConditionInput] | None:
-    """Known codes; a frequency only on a tracked condition; no pair twice."""
+    """ICD-11 pathology codes; a frequency only on a tracked condition; no pair twice."""
     if values is None:
         return None
     if isinstance(values, ConditionInput):
@@ -112,10 +132,11 @@ def conditions(values: Sequence[ConditionInput] | None) -> list[ConditionInput] 
         where = f"conditions[{i}]"
         if not isinstance(c, ConditionInput):
             raise ValidationError(where, "must be a ConditionInput")
-        if c.pathology_code not in PATHOLOGY_CODES:
-            raise ValidationError(f"{where}.pathology_code", "unknown pathology code")
-        if c.body_site_code not in BODY_SITE_CODES:
-            raise ValidationError(f"{where}.body_site_code", "unknown body site code")
+        if not isinstance(c.pathology_code, str) or not ICD11_RE.match(c.pathology_code):
+            raise ValidationError(
+                f"{where}.pathology_code", "is not an ICD-11 code (e.g. EA90, 2C30, ED92.0)"
+            )
+        code(c.body_site_code, f"{where}.body_site_code")
         if c.frequency is not None:
             if c.is_tracked is not True:
                 raise ValidationError(
@@ -124,11 +145,7 @@ def conditions(values: Sequence[ConditionInput] | None) -> list[ConditionInput] 
             every = c.frequency.every
             if isinstance(every, bool) or not isinstance(every, int) or every < 1:
                 raise ValidationError(f"{where}.frequency.every", "must be an integer >= 1")
-            if c.frequency.unit not in FREQUENCY_UNITS:
-                raise ValidationError(
-                    f"{where}.frequency.unit",
-                    f"must be one of {', '.join(sorted(FREQUENCY_UNITS))}",
-                )
+            code(c.frequency.unit, f"{where}.frequency.unit")
         key = (str(c.pathology_code), str(c.body_site_code))
         if key in seen:
             raise ValidationError(where, "the same pathology and body site is listed twice")
@@ -147,6 +164,7 @@ def aware(value: dt.datetime, where: str) -> dt.datetime:
 
 
 _PATIENT_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "external_id": external_id,
     "first_name": lambda v: name(v, "first_name"),
     "last_name": lambda v: name(v, "last_name"),
     "email": email,
@@ -158,9 +176,13 @@ _PATIENT_CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def patient_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A patient's fields (create or patch) each checked; returned as given, normalised."""
-    unknown = sorted(set(fields) - _PATIENT_CHECKS.keys())
-    if unknown:
-        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
-    return {key: _PATIENT_CHECKS[key](value) for key, value in fields.items()}
+def patient_fields(fields: Mapping[str, Any]) -> None:
+    """A patient's fields (create or patch), each one this module knows a rule for, checked.
+
+    Fields without a rule here (e.g. one the spec added) go as given: their types are the
+    generated model's, checked by mypy through the facade's keyword TypedDicts.
+    """
+    for key, value in fields.items():
+        rule = _PATIENT_CHECKS.get(key)
+        if rule is not None:
+            rule(value)

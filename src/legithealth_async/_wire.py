@@ -1,15 +1,15 @@
 """The one seam to the generated client.
 
-Nothing else in the facade imports ``_generated.api``: requests are built with the
-generated ``_get_kwargs`` (method, path with encoded parameters, query, JSON body), and answers are
-parsed with the generated ``from_dict`` and turned into the public models. A regeneration touches
-this file and ``models.py`` at most.
+Nothing else in the facade imports ``_generated.api``: requests are built with the generated
+``_get_kwargs`` (method, path with encoded parameters, query, JSON body) from the generated
+request models, and answers are parsed in one strict pass by the generated public models'
+``from_dict`` (see ``models.py``). A regeneration needs no edit here unless an operation is added.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -31,18 +31,10 @@ from ._generated.api.practitioners import (
     get_practitioner_auth_tokens,
     get_practitioner_specialties,
 )
-from ._generated.types import UNSET, Unset
-from .models import (
-    AuthToken,
-    Condition,
-    ConditionInput,
-    Encounter,
-    EpisodeOfCare,
-    Frequency,
-    Patient,
-    Practitioner,
-    Specialty,
-)
+from ._generated.models.patient_create import PatientCreateKwargs
+from ._generated.models.patient_patch import PatientPatchKwargs
+from ._generated.types import ParseError
+from .models import AuthToken
 
 T = TypeVar("T")
 
@@ -64,201 +56,47 @@ class Operation(Generic[T]):
 
 
 # ---------------------------------------------------------------------------------- parsing
+# One pass: decoded JSON → public model (types checked by the generated ``from_dict``, which
+# raises ``ParseError``, a ValueError naming the field and never its value).
 
 
-def _strs(*values: object) -> None:
-    """Required strings are strings (the generated parser does not check types)."""
-    for value in values:
-        if type(value) is not str:
-            raise TypeError("expected a string")
+def _list_of(parse: Callable[[object], T]) -> Callable[[object], list[T]]:
+    """A parser of a JSON array whose items ``parse`` reads."""
+
+    def parse_list(data: object) -> list[T]:
+        if type(data) is not list:
+            raise ParseError("", "expected a JSON array")
+        try:
+            return [parse(item) for item in data]
+        except ParseError as exc:
+            raise exc.within("[]") from None
+
+    return parse_list
 
 
-def _opt(value: Any) -> Any:
-    """UNSET or None → None; anything else must be a string."""
-    if value is None or value is UNSET:
-        return None
-    if type(value) is not str:
-        raise TypeError("expected a string or null")
-    return value
-
-
-def _opt_time(value: object, kind: type[dt.date]) -> Any:
-    # The generated parser keeps an unparsable nullable date as the raw string: refuse it.
-    if value is None or value is UNSET:
-        return None
-    if not isinstance(value, kind):
-        raise TypeError("not a valid date or date-time")
-    return value
-
-
-def _list(value: object) -> list[Any]:
-    if type(value) is not list:
-        raise TypeError("expected a JSON array")
-    return value
-
-
-def _condition(g: gen.Condition) -> Condition:
-    _strs(g.id, g.pathology_code, g.body_site_code)
-    if type(g.is_tracked) is not bool:
-        raise TypeError("isTracked is not a boolean")
-    f = g.frequency
-    if f is None or f is UNSET:
-        frequency = None
-    elif type(f) is gen.Frequency and type(f.every) is int:
-        frequency = Frequency(every=f.every, unit=f.unit.value)
-    else:
-        raise TypeError("frequency is not a valid object")
-    return Condition(
-        id=g.id,
-        pathology_code=g.pathology_code,
-        body_site_code=g.body_site_code,
-        is_tracked=g.is_tracked,
-        frequency=frequency,
-    )
-
-
-def parse_patient(data: Any) -> Patient:
-    """A ``Patient`` from its JSON."""
-    g = gen.Patient.from_dict(data)
-    _strs(g.id, g.external_id)
-    return Patient(
-        id=g.id,
-        external_id=g.external_id,
-        first_name=_opt(g.first_name),
-        last_name=_opt(g.last_name),
-        email=_opt(g.email),
-        phone=_opt(g.phone),
-        birth_date=_opt_time(g.birth_date, dt.date),
-        gender=_opt(g.gender),
-        language=_opt(g.language),
-        conditions=tuple([_condition(c) for c in _list(g.conditions)]),
-    )
-
-
-def parse_patients(data: Any) -> list[Patient]:
-    """A list of ``Patient`` from a JSON array."""
-    return [parse_patient(item) for item in _list(data)]
-
-
-def parse_episode(data: Any) -> EpisodeOfCare:
-    """An ``EpisodeOfCare`` from its JSON."""
-    g = gen.EpisodeOfCare.from_dict(data)
-    _strs(g.id, g.condition_id, g.status)
-    return EpisodeOfCare(
-        id=g.id,
-        condition_id=g.condition_id,
-        status=g.status,
-        started_at=g.started_at,
-        finished_at=_opt_time(g.finished_at, dt.datetime),
-        external_id=_opt(g.external_id),
-    )
-
-
-def parse_episodes(data: Any) -> list[EpisodeOfCare]:
-    """A list of ``EpisodeOfCare`` from a JSON array."""
-    return [parse_episode(item) for item in _list(data)]
-
-
-def parse_encounter(data: Any) -> Encounter:
-    """An ``Encounter`` from its JSON."""
-    g = gen.Encounter.from_dict(data)
-    _strs(g.id, g.episode_of_care_id, g.status)
-    return Encounter(
-        id=g.id,
-        episode_of_care_id=g.episode_of_care_id,
-        planned_for=g.planned_for,
-        status=g.status,
-        external_id=_opt(g.external_id),
-    )
-
-
-def parse_practitioner(data: Any) -> Practitioner:
-    """A ``Practitioner`` from its JSON."""
-    g = gen.Practitioner.from_dict(data)
-    _strs(g.id, g.external_id, g.email)
-    return Practitioner(
-        id=g.id,
-        external_id=g.external_id,
-        email=g.email,
-        first_name=_opt(g.first_name),
-        last_name=_opt(g.last_name),
-        speciality=_opt(g.speciality),
-    )
-
-
-def parse_specialties(data: Any) -> list[Specialty]:
-    """A list of ``Specialty`` from a JSON array."""
-    out = []
-    for item in _list(data):
-        g = gen.Specialty.from_dict(item)
-        _strs(g.code, g.name)
-        out.append(Specialty(code=g.code, name=g.name))
-    return out
-
-
-def parse_auth_tokens(data: Any) -> list[AuthToken]:
-    """A list of ``AuthToken`` from a JSON array."""
-    out = []
-    for item in _list(data):
-        g = gen.AuthToken.from_dict(item)
-        _strs(g.external_id, g.token, g.refresh_token)
-        out.append(
-            AuthToken(external_id=g.external_id, token=g.token, refresh_token=g.refresh_token)
-        )
-    return out
+parse_patient = gen.Patient.from_dict
+parse_patients = _list_of(gen.Patient.from_dict)
+parse_episode = gen.EpisodeOfCare.from_dict
+parse_episodes = _list_of(gen.EpisodeOfCare.from_dict)
+parse_encounter = gen.Encounter.from_dict
+parse_practitioner = gen.Practitioner.from_dict
+parse_specialties = _list_of(gen.Specialty.from_dict)
+parse_auth_tokens = _list_of(AuthToken.from_dict)
 
 
 # --------------------------------------------------------------------------------- building
+# The body builders take the generated request models' own keyword TypedDicts: a field the spec
+# makes required is a type error for callers (and ``_validation.require`` names it at run time).
 
 
-def _unset(value: Any) -> Any:
-    return UNSET if value is None else value
+def patient_create_body(fields: PatientCreateKwargs) -> gen.PatientCreate:
+    """The generated body of createPatient from checked fields (see ``_validation``)."""
+    return gen.PatientCreate(**fields)
 
 
-def _gen_frequency(f: Frequency | None) -> gen.Frequency | Unset:
-    if f is None:
-        return UNSET
-    return gen.Frequency(every=f.every, unit=gen.FrequencyUnit(f.unit))
-
-
-def _gen_conditions(
-    conditions: Sequence[ConditionInput] | None,
-) -> list[gen.ConditionInput] | Unset:
-    if conditions is None:
-        return UNSET
-    return [
-        gen.ConditionInput(
-            pathology_code=gen.PathologyCode(c.pathology_code),
-            body_site_code=gen.BodySiteCode(c.body_site_code),
-            is_tracked=_unset(c.is_tracked),
-            frequency=_gen_frequency(c.frequency),
-        )
-        for c in conditions
-    ]
-
-
-def _patient_kwargs(fields: Mapping[str, Any]) -> dict[str, Any]:
-    gender = fields.get("gender")
-    return {
-        "first_name": _unset(fields.get("first_name")),
-        "last_name": _unset(fields.get("last_name")),
-        "email": _unset(fields.get("email")),
-        "phone": _unset(fields.get("phone")),
-        "birth_date": _unset(fields.get("birth_date")),
-        "gender": UNSET if gender is None else gen.Gender(gender),
-        "language": _unset(fields.get("language")),
-        "conditions": _gen_conditions(fields.get("conditions")),
-    }
-
-
-def patient_create_body(external_id: str, fields: Mapping[str, Any]) -> gen.PatientCreate:
-    """The generated body of createPatient from validated fields (see ``patient_fields``)."""
-    return gen.PatientCreate(external_id=external_id, **_patient_kwargs(fields))
-
-
-def patient_patch_body(fields: Mapping[str, Any]) -> gen.PatientPatch:
+def patient_patch_body(fields: PatientPatchKwargs) -> gen.PatientPatch:
     """The generated body of patchPatient: only what is given is sent."""
-    return gen.PatientPatch(**_patient_kwargs(fields))
+    return gen.PatientPatch(**fields)
 
 
 def patient_tokens_body(external_ids: list[str], send_link: bool) -> gen.PatientAuthTokensRequest:
@@ -279,7 +117,7 @@ def practitioner_tokens_body(
 
 def episode_create_body(external_id: str | None) -> gen.EpisodeOfCareCreate:
     """The generated body of createEpisodeOfCare."""
-    return gen.EpisodeOfCareCreate(external_id=_unset(external_id))
+    return gen.EpisodeOfCareCreate(external_id=external_id)
 
 
 def episode_patch_body(external_id: str | None) -> gen.EpisodeOfCarePatch:
@@ -289,7 +127,7 @@ def episode_patch_body(external_id: str | None) -> gen.EpisodeOfCarePatch:
 
 def encounter_create_body(planned_for: dt.datetime, external_id: str | None) -> gen.EncounterCreate:
     """The generated body of createEncounter."""
-    return gen.EncounterCreate(planned_for=planned_for, external_id=_unset(external_id))
+    return gen.EncounterCreate(planned_for=planned_for, external_id=external_id)
 
 
 def practitioner_create_body(
@@ -304,9 +142,9 @@ def practitioner_create_body(
     return gen.PractitionerCreate(
         external_id=external_id,
         email=email,
-        first_name=_unset(first_name),
-        last_name=_unset(last_name),
-        speciality=_unset(speciality),
+        first_name=first_name,
+        last_name=last_name,
+        speciality=speciality,
     )
 
 
@@ -386,9 +224,3 @@ GET_PRACTITIONER_AUTH_TOKENS = Operation(
     parse_auth_tokens,
     True,
 )
-
-#: The generated code's enums, for validation: the spec is the one list of known codes.
-PATHOLOGY_CODES = frozenset(m.value for m in gen.PathologyCode)
-BODY_SITE_CODES = frozenset(m.value for m in gen.BodySiteCode)
-FREQUENCY_UNITS = frozenset(m.value for m in gen.FrequencyUnit)
-GENDERS = frozenset(m.value for m in gen.Gender)

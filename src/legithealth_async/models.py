@@ -1,25 +1,38 @@
-"""The models users pass and get back: plain, frozen, keyword-only, and safe to print.
+"""The models users pass and get back: generated from the spec, frozen, keyword-only, safe to print.
 
-Fields holding personal data (names, email, phone, birth date, external ids, tokens) are left
-out of ``repr``: logging or printing a model never leaks patient data. Known code lists come from
-the spec through the generated enums; values the server sends are kept as plain strings, so a
-value the server adds tomorrow never crashes a parse.
+Each class is generated from ``openapi/legit-health.yaml`` by the templates in
+``openapi/templates`` (``make generate``): a new field in the spec is a typed attribute here with
+no hand edit. Answers are parsed in one strict pass (``from_dict``); fields the spec does not know
+are kept, read-only, in ``model_extra``. Fields marked ``x-pii`` in the spec (names, email, phone,
+birth date, external ids, tokens) and ``model_extra`` are left out of ``repr``, so logging or
+printing a model never leaks patient data.
+
+Codes are open strings: ``PathologyCode``, ``BodySiteCode``, ``FrequencyUnit``, ``Gender``,
+``EpisodeOfCareStatus`` and ``EncounterStatus`` hold the known values as constants (for
+autocompletion), but a value outside them is sent as given, and the server decides.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from ._constants import LOGIN_LINK_BASE
+from ._generated.models import AuthToken as _AuthToken
 from ._generated.models import (
     BodySiteCode,
+    Condition,
+    ConditionInput,
+    Encounter,
     EncounterStatus,
+    EpisodeOfCare,
     EpisodeOfCareStatus,
+    Frequency,
     FrequencyUnit,
     Gender,
     PathologyCode,
+    Patient,
+    Practitioner,
+    Specialty,
 )
 
 __all__ = [
@@ -42,113 +55,36 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Frequency:
-    """How often an encounter is created automatically for a tracked condition."""
-
-    every: int
-    unit: FrequencyUnit | str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConditionInput:
-    """A condition as you send it: a pathology (ICD-11) in a body site.
-
-    ``is_tracked=True`` with a ``frequency`` tracks it; ``is_tracked=False`` pauses it.
-    """
-
-    pathology_code: PathologyCode | str
-    body_site_code: BodySiteCode | str
-    is_tracked: bool | None = None
-    frequency: Frequency | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Condition:
-    """A patient's condition as Legit.Health returns it, with its id."""
-
-    id: str
-    pathology_code: str
-    body_site_code: str
-    is_tracked: bool
-    frequency: Frequency | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Patient:
-    """A connected patient. Personal fields are hidden from ``repr``."""
-
-    id: str
-    external_id: str = field(repr=False)
-    first_name: str | None = field(default=None, repr=False)
-    last_name: str | None = field(default=None, repr=False)
-    email: str | None = field(default=None, repr=False)
-    phone: str | None = field(default=None, repr=False)
-    birth_date: dt.date | None = field(default=None, repr=False)
-    gender: str | None = None
-    language: str | None = None
-    conditions: tuple[Condition, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EpisodeOfCare:
-    """An episode of care of a condition; ``status`` is one of :class:`EpisodeOfCareStatus`."""
-
-    id: str
-    condition_id: str
-    status: str
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
-    external_id: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Encounter:
-    """An encounter; ``status`` is one of :class:`EncounterStatus`."""
-
-    id: str
-    episode_of_care_id: str
-    planned_for: dt.datetime
-    status: str
-    external_id: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Practitioner:
-    """A connected practitioner.
-
-    ``id`` is None only when the practitioner was recovered after an ambiguous create: the API
-    has no practitioner lookup, so the client proves existence but cannot learn the id.
-    """
-
-    id: str | None
-    external_id: str = field(repr=False)
-    email: str = field(repr=False)
-    first_name: str | None = field(default=None, repr=False)
-    last_name: str | None = field(default=None, repr=False)
-    speciality: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Specialty:
-    """An accepted value of a practitioner's ``speciality``."""
-
-    code: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuthToken:
+class AuthToken(_AuthToken):
     """Login tokens for one patient or practitioner (hidden from ``repr``)."""
 
-    external_id: str = field(repr=False)
-    token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
+    __slots__ = ()
 
     @property
     def login_link(self) -> str:
         """The documented login link, with both tokens URL-encoded."""
         return login_link(self.token, self.refresh_token)
+
+
+# The public models are shown (repr of the class, pickling, docs) under this module's name, where
+# users import them from, rather than the private module they are generated in.
+for _public in (
+    BodySiteCode,
+    Condition,
+    ConditionInput,
+    Encounter,
+    EncounterStatus,
+    EpisodeOfCare,
+    EpisodeOfCareStatus,
+    Frequency,
+    FrequencyUnit,
+    Gender,
+    PathologyCode,
+    Patient,
+    Practitioner,
+    Specialty,
+):
+    _public.__module__ = __name__
 
 
 def login_link(token: str, refresh_token: str) -> str:

@@ -184,7 +184,7 @@ async def test_practitioner_create_reconciles_through_the_token_endpoint(
         json=[{"externalId": "d1", "token": "t", "refresh_token": "r"}],
     )
     practitioner = await lh.practitioners.create(external_id="d1", email="doc@example.org")
-    assert practitioner.id is None and practitioner.external_id == "d1"
+    assert practitioner.id == "" and practitioner.external_id == "d1"
     sent = json.loads(httpx_mock.get_requests()[1].content)
     assert sent == {"externalIds": ["d1"], "sendLinkToPractitionerByEmail": False}
 

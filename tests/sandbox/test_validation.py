@@ -52,8 +52,8 @@ async def test_auth_is_checked_before_the_body(api: httpx.AsyncClient) -> None:
             "body.birthDate: is not a valid date",
         ),
         (
-            {"externalId": "x", "email": "a@b.org", "gender": "Ada"},
-            "body.gender: must be one of: female, male, other, unknown",
+            {"externalId": "x", "email": "a@b.org", "gender": 5},
+            "body.gender: must be of type string",
         ),
         (
             {"externalId": "x", "email": "a@b.org", "conditions": [{"pathologyCode": "EA90"}]},
@@ -175,3 +175,28 @@ async def test_no_personal_data_in_logs_or_error_messages(
     for value in [*PII, "p-1", *tokens]:
         assert value not in text
     assert "POST /patients -> 201" in text  # the sandbox's log lines are there
+
+
+async def test_a_value_outside_a_known_list_is_422_naming_the_field(api: httpx.AsyncClient) -> None:
+    """The client sends unknown codes (the lists are assumptions); the server decides."""
+    body = patient_body(
+        gender="Ada",
+        conditions=[
+            {"pathologyCode": "EA90", "bodySiteCode": "armLeft"},
+            {"pathologyCode": "EK90", "bodySiteCode": "Lovelace"},
+        ],
+    )
+    r = await api.post("/patients", json=body)
+    assert r.status_code == 422
+    assert error_body(r)["message"] in (
+        "body.gender: not a known value",
+        "body.conditions[1].bodySiteCode: not a known value",
+    )
+    assert "Ada" not in r.text and "Lovelace" not in r.text
+
+
+async def test_an_unlisted_icd11_code_is_accepted(api: httpx.AsyncClient) -> None:
+    body = patient_body(conditions=[{"pathologyCode": "EK90", "bodySiteCode": "armLeft"}])
+    r = await api.post("/patients", json=body)
+    assert r.status_code == 201
+    assert r.json()["conditions"][0]["pathologyCode"] == "EK90"

@@ -33,9 +33,9 @@ JSONL_CORPUS = b"\n".join(
         b'{"externalId": "j4", "email": "not-an-email"}',  # 4: bad email
         b'{"externalId": "j5", "phone": "555123"}',  # 5: bad phone
         b'{"externalId": "j6", "email": "j6@example.org", "conditions": '
-        b'[{"pathologyCode": "XX99", "bodySiteCode": "armLeft"}]}',  # 6: unknown pathology
+        b'[{"pathologyCode": "XX9", "bodySiteCode": "armLeft"}]}',  # 6: not an ICD-11 code
         b'{"externalId": "j7", "email": "j7@example.org", "conditions": '
-        b'[{"pathologyCode": "EA90", "bodySiteCode": "elbow"}]}',  # 7: unknown body site
+        b'[{"pathologyCode": "EA90", "bodySiteCode": "elbow"}]}',  # 7: the server refuses it
         b'{"externalId": "j8", "firstName": "Jos\xe9", "email": "j8@example.org"}',  # 8: bad UTF-8
         b"",  # 9: blank, not a row
         b'{"externalId": "j1", "email": "again@example.org"}',  # 10: duplicate of line 1
@@ -55,7 +55,7 @@ JSONL_EXPECTED = {
     4: ("ValidationError", "email"),
     5: ("ValidationError", "phone"),
     6: ("ValidationError", "pathology_code"),
-    7: ("ValidationError", "body_site_code"),
+    7: ("UnprocessableEntityError", "422"),  # sent: the server decides
     8: ("InvalidEncoding", "UTF-8"),
     10: ("DuplicateRecord", "line 1"),
     11: ("MalformedRow", "object"),
@@ -71,8 +71,8 @@ CSV_CORPUS = "\n".join(
         'c2,"Grace ""Amazing"" Hopper",,grace@example.org,,,,,',  # 3: good, quoted
         ",NoId,,x@example.org,,,,,",  # 4: missing externalId
         "c5,Bad,,not-an-email,,,,,",  # 5: bad email
-        "c6,Bad,,c6@example.org,,,,,XX99@armLeft",  # 6: unknown pathology
-        "c7,Bad,,c7@example.org,,,,,EA90@elbow",  # 7: unknown body site
+        "c6,Bad,,c6@example.org,,,,,XX9@armLeft",  # 6: not an ICD-11 code
+        "c7,Bad,,c7@example.org,,,,,EA90@elbow",  # 7: the server refuses it
         "c8,Too,Few,c8@example.org",  # 8: wrong number of columns
         "c1,Dup,,dup@example.org,,,,,",  # 9: duplicate of line 2
         "c10,Bad,,c10@example.org,,,,,EA90@armLeft:tracked:2x",  # 10: bad frequency
@@ -93,7 +93,7 @@ CSV_EXPECTED = {
     4: ("ValidationError", "externalId"),
     5: ("ValidationError", "email"),
     6: ("ValidationError", "pathology_code"),
-    7: ("ValidationError", "body_site_code"),
+    7: ("UnprocessableEntityError", "422"),  # sent: the server decides
     8: ("MalformedRow", "columns"),
     9: ("DuplicateRecord", "line 2"),
     10: ("ValidationError", "frequency"),

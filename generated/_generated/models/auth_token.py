@@ -1,78 +1,76 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import EMPTY, ParseError, extra_fields, no_extra
 
-T = TypeVar("T", bound="AuthToken")
+_KNOWN = frozenset(
+    (
+        "externalId",
+        "token",
+        "refresh_token",
+    )
+)
 
 
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthToken:
     """A login token pair for one patient or practitioner.
 
-    Attributes:
-        external_id (str):
-        token (str):
-        refresh_token (str):
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
-    external_id: str
-    token: str
-    refresh_token: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    external_id: str = field(repr=False)
+    token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        external_id = self.external_id
-
-        token = self.token
-
-        refresh_token = self.refresh_token
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "externalId": external_id,
-                "token": token,
-                "refresh_token": refresh_token,
-            }
-        )
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["externalId"] = self.external_id
+        out["token"] = self.token
+        out["refresh_token"] = self.refresh_token
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        external_id = d.pop("externalId")
-
-        token = d.pop("token")
-
-        refresh_token = d.pop("refresh_token")
-
-        auth_token = cls(
-            external_id=external_id,
-            token=token,
-            refresh_token=refresh_token,
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "externalId" not in d:
+            raise ParseError("externalId", "required field missing")
+        f_external_id = d["externalId"]
+        if type(f_external_id) is not str:
+            raise ParseError("externalId", "expected a string")
+        if "token" not in d:
+            raise ParseError("token", "required field missing")
+        f_token = d["token"]
+        if type(f_token) is not str:
+            raise ParseError("token", "expected a string")
+        if "refresh_token" not in d:
+            raise ParseError("refresh_token", "required field missing")
+        f_refresh_token = d["refresh_token"]
+        if type(f_refresh_token) is not str:
+            raise ParseError("refresh_token", "expected a string")
+        return cls(
+            external_id=f_external_id,
+            token=f_token,
+            refresh_token=f_refresh_token,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        auth_token.additional_properties = d
-        return auth_token
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class AuthTokenKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`AuthToken` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    external_id: Required[str]
+    token: Required[str]
+    refresh_token: Required[str]
+    model_extra: NotRequired[Mapping[str, Any]]

@@ -1,22 +1,48 @@
-from enum import StrEnum
+from typing import Final
 
 
-class BodySiteCode(StrEnum):
-    ARMLEFT = "armLeft"
-    ARMRIGHT = "armRight"
-    FOOTLEFT = "footLeft"
-    FOOTRIGHT = "footRight"
-    GENITAL = "genital"
-    HANDLEFT = "handLeft"
-    HANDRIGHT = "handRight"
-    HEADBACK = "headBack"
-    HEADFRONT = "headFront"
-    LEGLEFT = "legLeft"
-    LEGRIGHT = "legRight"
-    NAILS = "nails"
-    SCALP = "scalp"
-    TRUNKBACK = "trunkBack"
-    TRUNKFRONT = "trunkFront"
+class BodySiteCode:
+    """Known body sites, camelCase, for documentation and autocompletion: requests take any string
+    and the server decides. Assumption: this list.
 
-    def __str__(self) -> str:
-        return str(self.value)
+    Constants for autocompletion, not a closed list: fields take any string.
+    """
+
+    __slots__ = ()
+
+    ARMLEFT: Final = "armLeft"
+    ARMRIGHT: Final = "armRight"
+    FOOTLEFT: Final = "footLeft"
+    FOOTRIGHT: Final = "footRight"
+    GENITAL: Final = "genital"
+    HANDLEFT: Final = "handLeft"
+    HANDRIGHT: Final = "handRight"
+    HEADBACK: Final = "headBack"
+    HEADFRONT: Final = "headFront"
+    LEGLEFT: Final = "legLeft"
+    LEGRIGHT: Final = "legRight"
+    NAILS: Final = "nails"
+    SCALP: Final = "scalp"
+    TRUNKBACK: Final = "trunkBack"
+    TRUNKFRONT: Final = "trunkFront"
+
+    KNOWN: Final = frozenset(
+        {
+            "armLeft",
+            "armRight",
+            "footLeft",
+            "footRight",
+            "genital",
+            "handLeft",
+            "handRight",
+            "headBack",
+            "headFront",
+            "legLeft",
+            "legRight",
+            "nails",
+            "scalp",
+            "trunkBack",
+            "trunkFront",
+        }
+    )
+    """Every known value."""

@@ -1,127 +1,108 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
+from ..types import (
+    EMPTY,
+    ParseError,
+    extra_fields,
+    no_extra,
+)
 
 if TYPE_CHECKING:
     from ..models.frequency import Frequency
 
+_KNOWN = frozenset(
+    (
+        "id",
+        "pathologyCode",
+        "bodySiteCode",
+        "isTracked",
+        "frequency",
+    )
+)
 
-T = TypeVar("T", bound="Condition")
 
-
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Condition:
     """A condition of a patient as the server returns it. Assumption: codes are open strings in
     answers (the server's lists may grow; clients must not crash on a new value).
 
-        Attributes:
-            id (str):
-            pathology_code (str):
-            body_site_code (str):
-            is_tracked (bool):
-            frequency (Frequency | None | Unset):
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
     id: str
     pathology_code: str
     body_site_code: str
     is_tracked: bool
-    frequency: Frequency | None | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    frequency: Frequency | None = None
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.frequency import Frequency
-
-        id = self.id
-
-        pathology_code = self.pathology_code
-
-        body_site_code = self.body_site_code
-
-        is_tracked = self.is_tracked
-
-        frequency: dict[str, Any] | None | Unset
-        if isinstance(self.frequency, Unset):
-            frequency = UNSET
-        elif isinstance(self.frequency, Frequency):
-            frequency = self.frequency.to_dict()
-        else:
-            frequency = self.frequency
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "pathologyCode": pathology_code,
-                "bodySiteCode": body_site_code,
-                "isTracked": is_tracked,
-            }
-        )
-        if frequency is not UNSET:
-            field_dict["frequency"] = frequency
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["id"] = self.id
+        out["pathologyCode"] = self.pathology_code
+        out["bodySiteCode"] = self.body_site_code
+        out["isTracked"] = self.is_tracked
+        out["frequency"] = None if self.frequency is None else self.frequency.to_dict()
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
         from ..models.frequency import Frequency
 
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        pathology_code = d.pop("pathologyCode")
-
-        body_site_code = d.pop("bodySiteCode")
-
-        is_tracked = d.pop("isTracked")
-
-        def _parse_frequency(data: object) -> Frequency | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "id" not in d:
+            raise ParseError("id", "required field missing")
+        f_id = d["id"]
+        if type(f_id) is not str:
+            raise ParseError("id", "expected a string")
+        if "pathologyCode" not in d:
+            raise ParseError("pathologyCode", "required field missing")
+        f_pathology_code = d["pathologyCode"]
+        if type(f_pathology_code) is not str:
+            raise ParseError("pathologyCode", "expected a string")
+        if "bodySiteCode" not in d:
+            raise ParseError("bodySiteCode", "required field missing")
+        f_body_site_code = d["bodySiteCode"]
+        if type(f_body_site_code) is not str:
+            raise ParseError("bodySiteCode", "expected a string")
+        if "isTracked" not in d:
+            raise ParseError("isTracked", "required field missing")
+        f_is_tracked = d["isTracked"]
+        if type(f_is_tracked) is not bool:
+            raise ParseError("isTracked", "expected a boolean")
+        f_frequency = d.get("frequency")
+        if f_frequency is not None:
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                frequency_type_1 = Frequency.from_dict(data)
-
-                return frequency_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Frequency | None | Unset, data)
-
-        frequency = _parse_frequency(d.pop("frequency", UNSET))
-
-        condition = cls(
-            id=id,
-            pathology_code=pathology_code,
-            body_site_code=body_site_code,
-            is_tracked=is_tracked,
-            frequency=frequency,
+                f_frequency = Frequency.from_dict(f_frequency)
+            except ParseError as exc:
+                raise exc.within("frequency") from None
+        return cls(
+            id=f_id,
+            pathology_code=f_pathology_code,
+            body_site_code=f_body_site_code,
+            is_tracked=f_is_tracked,
+            frequency=f_frequency,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        condition.additional_properties = d
-        return condition
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class ConditionKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`Condition` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    id: Required[str]
+    pathology_code: Required[str]
+    body_site_code: Required[str]
+    is_tracked: Required[bool]
+    frequency: NotRequired[Frequency | None]
+    model_extra: NotRequired[Mapping[str, Any]]

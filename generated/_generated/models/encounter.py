@@ -2,107 +2,101 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    EMPTY,
+    ParseError,
+    extra_fields,
+    no_extra,
+    parse_datetime,
+)
 
-from ..types import UNSET, Unset
+_KNOWN = frozenset(
+    (
+        "id",
+        "episodeOfCareId",
+        "planned_for",
+        "status",
+        "externalId",
+    )
+)
 
-T = TypeVar("T", bound="Encounter")
 
-
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Encounter:
-    """
-    Attributes:
-        id (str):
-        episode_of_care_id (str):
-        planned_for (datetime.datetime):
-        status (str): See EncounterStatus for the known values (the set may grow).
-        external_id (None | str | Unset):
+    """Encounter
+
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
     id: str
     episode_of_care_id: str
     planned_for: datetime.datetime
     status: str
-    external_id: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """See EncounterStatus for the known values (the set may grow)."""
+    external_id: str | None = field(default=None, repr=False)
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        episode_of_care_id = self.episode_of_care_id
-
-        planned_for = self.planned_for.isoformat()
-
-        status = self.status
-
-        external_id: None | str | Unset
-        if isinstance(self.external_id, Unset):
-            external_id = UNSET
-        else:
-            external_id = self.external_id
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "episodeOfCareId": episode_of_care_id,
-                "planned_for": planned_for,
-                "status": status,
-            }
-        )
-        if external_id is not UNSET:
-            field_dict["externalId"] = external_id
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["id"] = self.id
+        out["episodeOfCareId"] = self.episode_of_care_id
+        out["planned_for"] = self.planned_for.isoformat()
+        out["status"] = self.status
+        out["externalId"] = self.external_id
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        episode_of_care_id = d.pop("episodeOfCareId")
-
-        planned_for = datetime.datetime.fromisoformat(d.pop("planned_for"))
-
-        status = d.pop("status")
-
-        def _parse_external_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        external_id = _parse_external_id(d.pop("externalId", UNSET))
-
-        encounter = cls(
-            id=id,
-            episode_of_care_id=episode_of_care_id,
-            planned_for=planned_for,
-            status=status,
-            external_id=external_id,
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "id" not in d:
+            raise ParseError("id", "required field missing")
+        f_id = d["id"]
+        if type(f_id) is not str:
+            raise ParseError("id", "expected a string")
+        if "episodeOfCareId" not in d:
+            raise ParseError("episodeOfCareId", "required field missing")
+        f_episode_of_care_id = d["episodeOfCareId"]
+        if type(f_episode_of_care_id) is not str:
+            raise ParseError("episodeOfCareId", "expected a string")
+        if "planned_for" not in d:
+            raise ParseError("planned_for", "required field missing")
+        f_planned_for = d["planned_for"]
+        f_planned_for = parse_datetime(f_planned_for, "planned_for")
+        if "status" not in d:
+            raise ParseError("status", "required field missing")
+        f_status = d["status"]
+        if type(f_status) is not str:
+            raise ParseError("status", "expected a string")
+        f_external_id = d.get("externalId")
+        if f_external_id is not None:
+            if type(f_external_id) is not str:
+                raise ParseError("externalId", "expected a string")
+        return cls(
+            id=f_id,
+            episode_of_care_id=f_episode_of_care_id,
+            planned_for=f_planned_for,
+            status=f_status,
+            external_id=f_external_id,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        encounter.additional_properties = d
-        return encounter
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class EncounterKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`Encounter` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    id: Required[str]
+    episode_of_care_id: Required[str]
+    planned_for: Required[datetime.datetime]
+    status: Required[str]
+    external_id: NotRequired[str | None]
+    model_extra: NotRequired[Mapping[str, Any]]

@@ -2,73 +2,74 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    EMPTY,
+    ParseError,
+    extra_fields,
+    no_extra,
+    parse_datetime,
+)
 
-from ..types import UNSET, Unset
+_KNOWN = frozenset(
+    (
+        "planned_for",
+        "externalId",
+    )
+)
 
-T = TypeVar("T", bound="EncounterCreate")
 
-
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EncounterCreate:
-    """
-    Attributes:
-        planned_for (datetime.datetime): In the future → `scheduled`; now or in the past → `ready`.
-        external_id (str | Unset): An id in the integrator's platform. Assumption: any non-empty string of at most 255
-            characters.
+    """EncounterCreate
+
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
     planned_for: datetime.datetime
-    external_id: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """In the future → `scheduled`; now or in the past → `ready`."""
+    external_id: str | None = field(default=None, repr=False)
+    """An id in the integrator's platform. Assumption: any non-empty string of at most 255
+    characters."""
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        planned_for = self.planned_for.isoformat()
-
-        external_id = self.external_id
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "planned_for": planned_for,
-            }
-        )
-        if external_id is not UNSET:
-            field_dict["externalId"] = external_id
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["planned_for"] = self.planned_for.isoformat()
+        if self.external_id is not None:
+            out["externalId"] = self.external_id
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        planned_for = datetime.datetime.fromisoformat(d.pop("planned_for"))
-
-        external_id = d.pop("externalId", UNSET)
-
-        encounter_create = cls(
-            planned_for=planned_for,
-            external_id=external_id,
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "planned_for" not in d:
+            raise ParseError("planned_for", "required field missing")
+        f_planned_for = d["planned_for"]
+        f_planned_for = parse_datetime(f_planned_for, "planned_for")
+        f_external_id = d.get("externalId")
+        if f_external_id is not None:
+            if type(f_external_id) is not str:
+                raise ParseError("externalId", "expected a string")
+        return cls(
+            planned_for=f_planned_for,
+            external_id=f_external_id,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        encounter_create.additional_properties = d
-        return encounter_create
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class EncounterCreateKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`EncounterCreate` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    planned_for: Required[datetime.datetime]
+    external_id: NotRequired[str | None]
+    model_extra: NotRequired[Mapping[str, Any]]

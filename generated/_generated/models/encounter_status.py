@@ -1,11 +1,26 @@
-from enum import StrEnum
+from typing import Final
 
 
-class EncounterStatus(StrEnum):
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
-    READY = "ready"
-    SCHEDULED = "scheduled"
+class EncounterStatus:
+    """Known statuses of an encounter. Assumption: answers carry an open string; these are the
+    known values.
 
-    def __str__(self) -> str:
-        return str(self.value)
+    Constants for autocompletion, not a closed list: fields take any string.
+    """
+
+    __slots__ = ()
+
+    CANCELLED: Final = "cancelled"
+    COMPLETED: Final = "completed"
+    READY: Final = "ready"
+    SCHEDULED: Final = "scheduled"
+
+    KNOWN: Final = frozenset(
+        {
+            "cancelled",
+            "completed",
+            "ready",
+            "scheduled",
+        }
+    )
+    """Every known value."""

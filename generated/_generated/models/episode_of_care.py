@@ -2,138 +2,110 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    EMPTY,
+    ParseError,
+    extra_fields,
+    no_extra,
+    parse_datetime,
+)
 
-from ..types import UNSET, Unset
+_KNOWN = frozenset(
+    (
+        "id",
+        "conditionId",
+        "status",
+        "startedAt",
+        "externalId",
+        "finishedAt",
+    )
+)
 
-T = TypeVar("T", bound="EpisodeOfCare")
 
-
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EpisodeOfCare:
     """An episode of care of a condition.
 
-    Attributes:
-        id (str):
-        condition_id (str):
-        status (str): See EpisodeOfCareStatus for the known values (the set may grow).
-        started_at (datetime.datetime):
-        external_id (None | str | Unset): The integrator's id, set by patchEpisodeOfCare.
-        finished_at (datetime.datetime | None | Unset):
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
     id: str
     condition_id: str
     status: str
+    """See EpisodeOfCareStatus for the known values (the set may grow)."""
     started_at: datetime.datetime
-    external_id: None | str | Unset = UNSET
-    finished_at: datetime.datetime | None | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    external_id: str | None = field(default=None, repr=False)
+    """The integrator's id, set by patchEpisodeOfCare."""
+    finished_at: datetime.datetime | None = None
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        condition_id = self.condition_id
-
-        status = self.status
-
-        started_at = self.started_at.isoformat()
-
-        external_id: None | str | Unset
-        if isinstance(self.external_id, Unset):
-            external_id = UNSET
-        else:
-            external_id = self.external_id
-
-        finished_at: None | str | Unset
-        if isinstance(self.finished_at, Unset):
-            finished_at = UNSET
-        elif isinstance(self.finished_at, datetime.datetime):
-            finished_at = self.finished_at.isoformat()
-        else:
-            finished_at = self.finished_at
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "conditionId": condition_id,
-                "status": status,
-                "startedAt": started_at,
-            }
-        )
-        if external_id is not UNSET:
-            field_dict["externalId"] = external_id
-        if finished_at is not UNSET:
-            field_dict["finishedAt"] = finished_at
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["id"] = self.id
+        out["conditionId"] = self.condition_id
+        out["status"] = self.status
+        out["startedAt"] = self.started_at.isoformat()
+        out["externalId"] = self.external_id
+        out["finishedAt"] = None if self.finished_at is None else self.finished_at.isoformat()
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        condition_id = d.pop("conditionId")
-
-        status = d.pop("status")
-
-        started_at = datetime.datetime.fromisoformat(d.pop("startedAt"))
-
-        def _parse_external_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        external_id = _parse_external_id(d.pop("externalId", UNSET))
-
-        def _parse_finished_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                finished_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return finished_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        finished_at = _parse_finished_at(d.pop("finishedAt", UNSET))
-
-        episode_of_care = cls(
-            id=id,
-            condition_id=condition_id,
-            status=status,
-            started_at=started_at,
-            external_id=external_id,
-            finished_at=finished_at,
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "id" not in d:
+            raise ParseError("id", "required field missing")
+        f_id = d["id"]
+        if type(f_id) is not str:
+            raise ParseError("id", "expected a string")
+        if "conditionId" not in d:
+            raise ParseError("conditionId", "required field missing")
+        f_condition_id = d["conditionId"]
+        if type(f_condition_id) is not str:
+            raise ParseError("conditionId", "expected a string")
+        if "status" not in d:
+            raise ParseError("status", "required field missing")
+        f_status = d["status"]
+        if type(f_status) is not str:
+            raise ParseError("status", "expected a string")
+        if "startedAt" not in d:
+            raise ParseError("startedAt", "required field missing")
+        f_started_at = d["startedAt"]
+        f_started_at = parse_datetime(f_started_at, "startedAt")
+        f_external_id = d.get("externalId")
+        if f_external_id is not None:
+            if type(f_external_id) is not str:
+                raise ParseError("externalId", "expected a string")
+        f_finished_at = d.get("finishedAt")
+        if f_finished_at is not None:
+            f_finished_at = parse_datetime(f_finished_at, "finishedAt")
+        return cls(
+            id=f_id,
+            condition_id=f_condition_id,
+            status=f_status,
+            started_at=f_started_at,
+            external_id=f_external_id,
+            finished_at=f_finished_at,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        episode_of_care.additional_properties = d
-        return episode_of_care
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class EpisodeOfCareKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`EpisodeOfCare` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    id: Required[str]
+    condition_id: Required[str]
+    status: Required[str]
+    started_at: Required[datetime.datetime]
+    external_id: NotRequired[str | None]
+    finished_at: NotRequired[datetime.datetime | None]
+    model_extra: NotRequired[Mapping[str, Any]]

@@ -1,10 +1,24 @@
-from enum import StrEnum
+from typing import Final
 
 
-class FrequencyUnit(StrEnum):
-    DAY = "day"
-    MONTH = "month"
-    WEEK = "week"
+class FrequencyUnit:
+    """Known units of a tracking frequency, for documentation and autocompletion: requests take any
+    string and the server decides. Assumption: these units.
 
-    def __str__(self) -> str:
-        return str(self.value)
+    Constants for autocompletion, not a closed list: fields take any string.
+    """
+
+    __slots__ = ()
+
+    DAY: Final = "day"
+    MONTH: Final = "month"
+    WEEK: Final = "week"
+
+    KNOWN: Final = frozenset(
+        {
+            "day",
+            "month",
+            "week",
+        }
+    )
+    """Every known value."""

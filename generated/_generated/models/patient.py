@@ -1,245 +1,155 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
+from ..types import (
+    EMPTY,
+    ParseError,
+    extra_fields,
+    no_extra,
+    parse_date,
+)
 
 if TYPE_CHECKING:
     from ..models.condition import Condition
 
+_KNOWN = frozenset(
+    (
+        "id",
+        "externalId",
+        "conditions",
+        "firstName",
+        "lastName",
+        "email",
+        "phone",
+        "birthDate",
+        "gender",
+        "language",
+    )
+)
 
-T = TypeVar("T", bound="Patient")
 
-
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Patient:
     """A connected patient as the server returns it.
 
-    Attributes:
-        id (str):
-        external_id (str):
-        conditions (list[Condition]):
-        first_name (None | str | Unset):
-        last_name (None | str | Unset):
-        email (None | str | Unset):
-        phone (None | str | Unset):
-        birth_date (datetime.date | None | Unset):
-        gender (None | str | Unset): Assumption: an open string in answers (see Gender for the known values).
-        language (None | str | Unset):
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
     id: str
-    external_id: str
-    conditions: list[Condition]
-    first_name: None | str | Unset = UNSET
-    last_name: None | str | Unset = UNSET
-    email: None | str | Unset = UNSET
-    phone: None | str | Unset = UNSET
-    birth_date: datetime.date | None | Unset = UNSET
-    gender: None | str | Unset = UNSET
-    language: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    external_id: str = field(repr=False)
+    conditions: Sequence[Condition]
+    first_name: str | None = field(default=None, repr=False)
+    last_name: str | None = field(default=None, repr=False)
+    email: str | None = field(default=None, repr=False)
+    phone: str | None = field(default=None, repr=False)
+    birth_date: datetime.date | None = field(default=None, repr=False)
+    gender: str | None = None
+    """Assumption: an open string in answers (see Gender for the known values)."""
+    language: str | None = None
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        external_id = self.external_id
-
-        conditions = []
-        for conditions_item_data in self.conditions:
-            conditions_item = conditions_item_data.to_dict()
-            conditions.append(conditions_item)
-
-        first_name: None | str | Unset
-        if isinstance(self.first_name, Unset):
-            first_name = UNSET
-        else:
-            first_name = self.first_name
-
-        last_name: None | str | Unset
-        if isinstance(self.last_name, Unset):
-            last_name = UNSET
-        else:
-            last_name = self.last_name
-
-        email: None | str | Unset
-        if isinstance(self.email, Unset):
-            email = UNSET
-        else:
-            email = self.email
-
-        phone: None | str | Unset
-        if isinstance(self.phone, Unset):
-            phone = UNSET
-        else:
-            phone = self.phone
-
-        birth_date: None | str | Unset
-        if isinstance(self.birth_date, Unset):
-            birth_date = UNSET
-        elif isinstance(self.birth_date, datetime.date):
-            birth_date = self.birth_date.isoformat()
-        else:
-            birth_date = self.birth_date
-
-        gender: None | str | Unset
-        if isinstance(self.gender, Unset):
-            gender = UNSET
-        else:
-            gender = self.gender
-
-        language: None | str | Unset
-        if isinstance(self.language, Unset):
-            language = UNSET
-        else:
-            language = self.language
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "externalId": external_id,
-                "conditions": conditions,
-            }
-        )
-        if first_name is not UNSET:
-            field_dict["firstName"] = first_name
-        if last_name is not UNSET:
-            field_dict["lastName"] = last_name
-        if email is not UNSET:
-            field_dict["email"] = email
-        if phone is not UNSET:
-            field_dict["phone"] = phone
-        if birth_date is not UNSET:
-            field_dict["birthDate"] = birth_date
-        if gender is not UNSET:
-            field_dict["gender"] = gender
-        if language is not UNSET:
-            field_dict["language"] = language
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["id"] = self.id
+        out["externalId"] = self.external_id
+        out["conditions"] = [item.to_dict() for item in self.conditions]
+        out["firstName"] = self.first_name
+        out["lastName"] = self.last_name
+        out["email"] = self.email
+        out["phone"] = self.phone
+        out["birthDate"] = None if self.birth_date is None else self.birth_date.isoformat()
+        out["gender"] = self.gender
+        out["language"] = self.language
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
         from ..models.condition import Condition
 
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        external_id = d.pop("externalId")
-
-        conditions = []
-        _conditions = d.pop("conditions")
-        for conditions_item_data in _conditions:
-            conditions_item = Condition.from_dict(conditions_item_data)
-
-            conditions.append(conditions_item)
-
-        def _parse_first_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        first_name = _parse_first_name(d.pop("firstName", UNSET))
-
-        def _parse_last_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        last_name = _parse_last_name(d.pop("lastName", UNSET))
-
-        def _parse_email(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        email = _parse_email(d.pop("email", UNSET))
-
-        def _parse_phone(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        phone = _parse_phone(d.pop("phone", UNSET))
-
-        def _parse_birth_date(data: object) -> datetime.date | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                birth_date_type_0 = datetime.date.fromisoformat(data)
-
-                return birth_date_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.date | None | Unset, data)
-
-        birth_date = _parse_birth_date(d.pop("birthDate", UNSET))
-
-        def _parse_gender(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        gender = _parse_gender(d.pop("gender", UNSET))
-
-        def _parse_language(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        language = _parse_language(d.pop("language", UNSET))
-
-        patient = cls(
-            id=id,
-            external_id=external_id,
-            conditions=conditions,
-            first_name=first_name,
-            last_name=last_name,
-            email=email,
-            phone=phone,
-            birth_date=birth_date,
-            gender=gender,
-            language=language,
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "id" not in d:
+            raise ParseError("id", "required field missing")
+        f_id = d["id"]
+        if type(f_id) is not str:
+            raise ParseError("id", "expected a string")
+        if "externalId" not in d:
+            raise ParseError("externalId", "required field missing")
+        f_external_id = d["externalId"]
+        if type(f_external_id) is not str:
+            raise ParseError("externalId", "expected a string")
+        if "conditions" not in d:
+            raise ParseError("conditions", "required field missing")
+        f_conditions = d["conditions"]
+        if type(f_conditions) is not list:
+            raise ParseError("conditions", "expected a JSON array")
+        try:
+            f_conditions = tuple([Condition.from_dict(item) for item in f_conditions])
+        except ParseError as exc:
+            raise exc.within("conditions" + "[]") from None
+        f_first_name = d.get("firstName")
+        if f_first_name is not None:
+            if type(f_first_name) is not str:
+                raise ParseError("firstName", "expected a string")
+        f_last_name = d.get("lastName")
+        if f_last_name is not None:
+            if type(f_last_name) is not str:
+                raise ParseError("lastName", "expected a string")
+        f_email = d.get("email")
+        if f_email is not None:
+            if type(f_email) is not str:
+                raise ParseError("email", "expected a string")
+        f_phone = d.get("phone")
+        if f_phone is not None:
+            if type(f_phone) is not str:
+                raise ParseError("phone", "expected a string")
+        f_birth_date = d.get("birthDate")
+        if f_birth_date is not None:
+            f_birth_date = parse_date(f_birth_date, "birthDate")
+        f_gender = d.get("gender")
+        if f_gender is not None:
+            if type(f_gender) is not str:
+                raise ParseError("gender", "expected a string")
+        f_language = d.get("language")
+        if f_language is not None:
+            if type(f_language) is not str:
+                raise ParseError("language", "expected a string")
+        return cls(
+            id=f_id,
+            external_id=f_external_id,
+            conditions=f_conditions,
+            first_name=f_first_name,
+            last_name=f_last_name,
+            email=f_email,
+            phone=f_phone,
+            birth_date=f_birth_date,
+            gender=f_gender,
+            language=f_language,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        patient.additional_properties = d
-        return patient
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class PatientKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`Patient` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    id: Required[str]
+    external_id: Required[str]
+    conditions: Required[Sequence[Condition]]
+    first_name: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    email: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    birth_date: NotRequired[datetime.date | None]
+    gender: NotRequired[str | None]
+    language: NotRequired[str | None]
+    model_extra: NotRequired[Mapping[str, Any]]

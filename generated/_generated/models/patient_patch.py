@@ -1,159 +1,142 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NotRequired, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..models.gender import Gender
-from ..types import UNSET, Unset
+from ..types import (
+    EMPTY,
+    ParseError,
+    extra_fields,
+    no_extra,
+    parse_date,
+)
 
 if TYPE_CHECKING:
     from ..models.condition_input import ConditionInput
 
+_KNOWN = frozenset(
+    (
+        "firstName",
+        "lastName",
+        "email",
+        "phone",
+        "birthDate",
+        "gender",
+        "language",
+        "conditions",
+    )
+)
 
-T = TypeVar("T", bound="PatientPatch")
 
-
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PatientPatch:
     """What to change on a connected patient; absent fields are left as they are.
 
-    Attributes:
-        first_name (str | Unset):
-        last_name (str | Unset):
-        email (str | Unset):
-        phone (str | Unset):
-        birth_date (datetime.date | Unset):
-        gender (Gender | Unset): Assumption: these values.
-        language (str | Unset):
-        conditions (list[ConditionInput] | Unset):
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
-    first_name: str | Unset = UNSET
-    last_name: str | Unset = UNSET
-    email: str | Unset = UNSET
-    phone: str | Unset = UNSET
-    birth_date: datetime.date | Unset = UNSET
-    gender: Gender | Unset = UNSET
-    language: str | Unset = UNSET
-    conditions: list[ConditionInput] | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    first_name: str | None = field(default=None, repr=False)
+    last_name: str | None = field(default=None, repr=False)
+    email: str | None = field(default=None, repr=False)
+    phone: str | None = field(default=None, repr=False)
+    birth_date: datetime.date | None = field(default=None, repr=False)
+    gender: str | None = None
+    """Gender lists the known values (the server decides)."""
+    language: str | None = None
+    conditions: Sequence[ConditionInput] | None = None
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        first_name = self.first_name
-
-        last_name = self.last_name
-
-        email = self.email
-
-        phone = self.phone
-
-        birth_date: str | Unset = UNSET
-        if not isinstance(self.birth_date, Unset):
-            birth_date = self.birth_date.isoformat()
-
-        gender: str | Unset = UNSET
-        if not isinstance(self.gender, Unset):
-            gender = self.gender.value
-
-        language = self.language
-
-        conditions: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.conditions, Unset):
-            conditions = []
-            for conditions_item_data in self.conditions:
-                conditions_item = conditions_item_data.to_dict()
-                conditions.append(conditions_item)
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if first_name is not UNSET:
-            field_dict["firstName"] = first_name
-        if last_name is not UNSET:
-            field_dict["lastName"] = last_name
-        if email is not UNSET:
-            field_dict["email"] = email
-        if phone is not UNSET:
-            field_dict["phone"] = phone
-        if birth_date is not UNSET:
-            field_dict["birthDate"] = birth_date
-        if gender is not UNSET:
-            field_dict["gender"] = gender
-        if language is not UNSET:
-            field_dict["language"] = language
-        if conditions is not UNSET:
-            field_dict["conditions"] = conditions
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        if self.first_name is not None:
+            out["firstName"] = self.first_name
+        if self.last_name is not None:
+            out["lastName"] = self.last_name
+        if self.email is not None:
+            out["email"] = self.email
+        if self.phone is not None:
+            out["phone"] = self.phone
+        if self.birth_date is not None:
+            out["birthDate"] = self.birth_date.isoformat()
+        if self.gender is not None:
+            out["gender"] = self.gender
+        if self.language is not None:
+            out["language"] = self.language
+        if self.conditions is not None:
+            out["conditions"] = [item.to_dict() for item in self.conditions]
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
         from ..models.condition_input import ConditionInput
 
-        d = dict(src_dict)
-        first_name = d.pop("firstName", UNSET)
-
-        last_name = d.pop("lastName", UNSET)
-
-        email = d.pop("email", UNSET)
-
-        phone = d.pop("phone", UNSET)
-
-        _birth_date = d.pop("birthDate", UNSET)
-        birth_date: datetime.date | Unset
-        if isinstance(_birth_date, Unset):
-            birth_date = UNSET
-        else:
-            birth_date = datetime.date.fromisoformat(_birth_date)
-
-        _gender = d.pop("gender", UNSET)
-        gender: Gender | Unset
-        if isinstance(_gender, Unset):
-            gender = UNSET
-        else:
-            gender = Gender(_gender)
-
-        language = d.pop("language", UNSET)
-
-        _conditions = d.pop("conditions", UNSET)
-        conditions: list[ConditionInput] | Unset = UNSET
-        if _conditions is not UNSET:
-            conditions = []
-            for conditions_item_data in _conditions:
-                conditions_item = ConditionInput.from_dict(conditions_item_data)
-
-                conditions.append(conditions_item)
-
-        patient_patch = cls(
-            first_name=first_name,
-            last_name=last_name,
-            email=email,
-            phone=phone,
-            birth_date=birth_date,
-            gender=gender,
-            language=language,
-            conditions=conditions,
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        f_first_name = d.get("firstName")
+        if f_first_name is not None:
+            if type(f_first_name) is not str:
+                raise ParseError("firstName", "expected a string")
+        f_last_name = d.get("lastName")
+        if f_last_name is not None:
+            if type(f_last_name) is not str:
+                raise ParseError("lastName", "expected a string")
+        f_email = d.get("email")
+        if f_email is not None:
+            if type(f_email) is not str:
+                raise ParseError("email", "expected a string")
+        f_phone = d.get("phone")
+        if f_phone is not None:
+            if type(f_phone) is not str:
+                raise ParseError("phone", "expected a string")
+        f_birth_date = d.get("birthDate")
+        if f_birth_date is not None:
+            f_birth_date = parse_date(f_birth_date, "birthDate")
+        f_gender = d.get("gender")
+        if f_gender is not None:
+            if type(f_gender) is not str:
+                raise ParseError("gender", "expected a string")
+        f_language = d.get("language")
+        if f_language is not None:
+            if type(f_language) is not str:
+                raise ParseError("language", "expected a string")
+        f_conditions = d.get("conditions")
+        if f_conditions is not None:
+            if type(f_conditions) is not list:
+                raise ParseError("conditions", "expected a JSON array")
+            try:
+                f_conditions = tuple([ConditionInput.from_dict(item) for item in f_conditions])
+            except ParseError as exc:
+                raise exc.within("conditions" + "[]") from None
+        return cls(
+            first_name=f_first_name,
+            last_name=f_last_name,
+            email=f_email,
+            phone=f_phone,
+            birth_date=f_birth_date,
+            gender=f_gender,
+            language=f_language,
+            conditions=f_conditions,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        patient_patch.additional_properties = d
-        return patient_patch
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class PatientPatchKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`PatientPatch` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    first_name: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    email: NotRequired[str | None]
+    phone: NotRequired[str | None]
+    birth_date: NotRequired[datetime.date | None]
+    gender: NotRequired[str | None]
+    language: NotRequired[str | None]
+    conditions: NotRequired[Sequence[ConditionInput] | None]
+    model_extra: NotRequired[Mapping[str, Any]]

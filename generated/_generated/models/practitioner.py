@@ -1,139 +1,108 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    EMPTY,
+    ParseError,
+    extra_fields,
+    no_extra,
+)
 
-from ..types import UNSET, Unset
+_KNOWN = frozenset(
+    (
+        "id",
+        "externalId",
+        "email",
+        "firstName",
+        "lastName",
+        "speciality",
+    )
+)
 
-T = TypeVar("T", bound="Practitioner")
 
-
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Practitioner:
-    """
-    Attributes:
-        id (str):
-        external_id (str):
-        email (str):
-        first_name (None | str | Unset):
-        last_name (None | str | Unset):
-        speciality (None | str | Unset):
+    """Practitioner
+
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
     id: str
-    external_id: str
-    email: str
-    first_name: None | str | Unset = UNSET
-    last_name: None | str | Unset = UNSET
-    speciality: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    external_id: str = field(repr=False)
+    email: str = field(repr=False)
+    first_name: str | None = field(default=None, repr=False)
+    last_name: str | None = field(default=None, repr=False)
+    speciality: str | None = None
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        external_id = self.external_id
-
-        email = self.email
-
-        first_name: None | str | Unset
-        if isinstance(self.first_name, Unset):
-            first_name = UNSET
-        else:
-            first_name = self.first_name
-
-        last_name: None | str | Unset
-        if isinstance(self.last_name, Unset):
-            last_name = UNSET
-        else:
-            last_name = self.last_name
-
-        speciality: None | str | Unset
-        if isinstance(self.speciality, Unset):
-            speciality = UNSET
-        else:
-            speciality = self.speciality
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "externalId": external_id,
-                "email": email,
-            }
-        )
-        if first_name is not UNSET:
-            field_dict["firstName"] = first_name
-        if last_name is not UNSET:
-            field_dict["lastName"] = last_name
-        if speciality is not UNSET:
-            field_dict["speciality"] = speciality
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["id"] = self.id
+        out["externalId"] = self.external_id
+        out["email"] = self.email
+        out["firstName"] = self.first_name
+        out["lastName"] = self.last_name
+        out["speciality"] = self.speciality
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        external_id = d.pop("externalId")
-
-        email = d.pop("email")
-
-        def _parse_first_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        first_name = _parse_first_name(d.pop("firstName", UNSET))
-
-        def _parse_last_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        last_name = _parse_last_name(d.pop("lastName", UNSET))
-
-        def _parse_speciality(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        speciality = _parse_speciality(d.pop("speciality", UNSET))
-
-        practitioner = cls(
-            id=id,
-            external_id=external_id,
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            speciality=speciality,
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "id" not in d:
+            raise ParseError("id", "required field missing")
+        f_id = d["id"]
+        if type(f_id) is not str:
+            raise ParseError("id", "expected a string")
+        if "externalId" not in d:
+            raise ParseError("externalId", "required field missing")
+        f_external_id = d["externalId"]
+        if type(f_external_id) is not str:
+            raise ParseError("externalId", "expected a string")
+        if "email" not in d:
+            raise ParseError("email", "required field missing")
+        f_email = d["email"]
+        if type(f_email) is not str:
+            raise ParseError("email", "expected a string")
+        f_first_name = d.get("firstName")
+        if f_first_name is not None:
+            if type(f_first_name) is not str:
+                raise ParseError("firstName", "expected a string")
+        f_last_name = d.get("lastName")
+        if f_last_name is not None:
+            if type(f_last_name) is not str:
+                raise ParseError("lastName", "expected a string")
+        f_speciality = d.get("speciality")
+        if f_speciality is not None:
+            if type(f_speciality) is not str:
+                raise ParseError("speciality", "expected a string")
+        return cls(
+            id=f_id,
+            external_id=f_external_id,
+            email=f_email,
+            first_name=f_first_name,
+            last_name=f_last_name,
+            speciality=f_speciality,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        practitioner.additional_properties = d
-        return practitioner
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class PractitionerKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`Practitioner` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    id: Required[str]
+    external_id: Required[str]
+    email: Required[str]
+    first_name: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    speciality: NotRequired[str | None]
+    model_extra: NotRequired[Mapping[str, Any]]

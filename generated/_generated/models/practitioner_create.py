@@ -1,99 +1,104 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import (
+    EMPTY,
+    ParseError,
+    extra_fields,
+    no_extra,
+)
 
-from ..types import UNSET, Unset
+_KNOWN = frozenset(
+    (
+        "externalId",
+        "email",
+        "firstName",
+        "lastName",
+        "speciality",
+    )
+)
 
-T = TypeVar("T", bound="PractitionerCreate")
 
-
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PractitionerCreate:
-    """
-    Attributes:
-        external_id (str): An id in the integrator's platform. Assumption: any non-empty string of at most 255
-            characters.
-        email (str):
-        first_name (str | Unset):
-        last_name (str | Unset):
-        speciality (str | Unset): Optional but recommended; one of getPractitionerSpecialties' codes.
+    """PractitionerCreate
+
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
-    external_id: str
-    email: str
-    first_name: str | Unset = UNSET
-    last_name: str | Unset = UNSET
-    speciality: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    external_id: str = field(repr=False)
+    """An id in the integrator's platform. Assumption: any non-empty string of at most 255
+    characters."""
+    email: str = field(repr=False)
+    first_name: str | None = field(default=None, repr=False)
+    last_name: str | None = field(default=None, repr=False)
+    speciality: str | None = None
+    """Optional but recommended; one of getPractitionerSpecialties' codes."""
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        external_id = self.external_id
-
-        email = self.email
-
-        first_name = self.first_name
-
-        last_name = self.last_name
-
-        speciality = self.speciality
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "externalId": external_id,
-                "email": email,
-            }
-        )
-        if first_name is not UNSET:
-            field_dict["firstName"] = first_name
-        if last_name is not UNSET:
-            field_dict["lastName"] = last_name
-        if speciality is not UNSET:
-            field_dict["speciality"] = speciality
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["externalId"] = self.external_id
+        out["email"] = self.email
+        if self.first_name is not None:
+            out["firstName"] = self.first_name
+        if self.last_name is not None:
+            out["lastName"] = self.last_name
+        if self.speciality is not None:
+            out["speciality"] = self.speciality
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        external_id = d.pop("externalId")
-
-        email = d.pop("email")
-
-        first_name = d.pop("firstName", UNSET)
-
-        last_name = d.pop("lastName", UNSET)
-
-        speciality = d.pop("speciality", UNSET)
-
-        practitioner_create = cls(
-            external_id=external_id,
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            speciality=speciality,
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "externalId" not in d:
+            raise ParseError("externalId", "required field missing")
+        f_external_id = d["externalId"]
+        if type(f_external_id) is not str:
+            raise ParseError("externalId", "expected a string")
+        if "email" not in d:
+            raise ParseError("email", "required field missing")
+        f_email = d["email"]
+        if type(f_email) is not str:
+            raise ParseError("email", "expected a string")
+        f_first_name = d.get("firstName")
+        if f_first_name is not None:
+            if type(f_first_name) is not str:
+                raise ParseError("firstName", "expected a string")
+        f_last_name = d.get("lastName")
+        if f_last_name is not None:
+            if type(f_last_name) is not str:
+                raise ParseError("lastName", "expected a string")
+        f_speciality = d.get("speciality")
+        if f_speciality is not None:
+            if type(f_speciality) is not str:
+                raise ParseError("speciality", "expected a string")
+        return cls(
+            external_id=f_external_id,
+            email=f_email,
+            first_name=f_first_name,
+            last_name=f_last_name,
+            speciality=f_speciality,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        practitioner_create.additional_properties = d
-        return practitioner_create
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class PractitionerCreateKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`PractitionerCreate` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    external_id: Required[str]
+    email: Required[str]
+    first_name: NotRequired[str | None]
+    last_name: NotRequired[str | None]
+    speciality: NotRequired[str | None]
+    model_extra: NotRequired[Mapping[str, Any]]

@@ -1,69 +1,66 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Required, Self, TypedDict
 
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
+from ..types import EMPTY, ParseError, extra_fields, no_extra
 
-T = TypeVar("T", bound="Specialty")
+_KNOWN = frozenset(
+    (
+        "code",
+        "name",
+    )
+)
 
 
-@_attrs_define
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Specialty:
-    """
-    Attributes:
-        code (str):
-        name (str):
+    """Specialty
+
+    Fields the spec does not know are kept, read-only, in ``model_extra``.
+
     """
 
     code: str
     name: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
+    """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
-
-        name = self.name
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "code": code,
-                "name": name,
-            }
-        )
-
-        return field_dict
+        """The JSON object (``model_extra`` first; None is null where the spec allows null,
+        else the optional field is left out)."""
+        out: dict[str, Any] = dict(self.model_extra)
+        out["code"] = self.code
+        out["name"] = self.name
+        return out
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        code = d.pop("code")
-
-        name = d.pop("name")
-
-        specialty = cls(
-            code=code,
-            name=name,
+    def from_dict(cls, src_dict: object) -> Self:
+        """One strict pass from decoded JSON; raises ``ParseError`` naming the field."""
+        if type(src_dict) is not dict:
+            raise ParseError("", "expected a JSON object")
+        d: dict[str, Any] = src_dict
+        if "code" not in d:
+            raise ParseError("code", "required field missing")
+        f_code = d["code"]
+        if type(f_code) is not str:
+            raise ParseError("code", "expected a string")
+        if "name" not in d:
+            raise ParseError("name", "required field missing")
+        f_name = d["name"]
+        if type(f_name) is not str:
+            raise ParseError("name", "expected a string")
+        return cls(
+            code=f_code,
+            name=f_name,
+            model_extra=EMPTY if _KNOWN.issuperset(d) else extra_fields(d, _KNOWN),
         )
 
-        specialty.additional_properties = d
-        return specialty
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+class SpecialtyKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`Specialty` (for ``Unpack``)."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
+    code: Required[str]
+    name: Required[str]
+    model_extra: NotRequired[Mapping[str, Any]]

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any, TypedDict, Unpack
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Unpack
 
 from .. import _validation as check
 from .. import _wire as wire
+from .._generated import models as gen
+from .._generated.models.patient_create import PatientCreateKwargs
+from .._generated.models.patient_patch import PatientPatchKwargs
 from ..errors import UnexpectedResponseError, ValidationError
-from ..models import ConditionInput, Patient
+from ..models import Patient
 from ..pagination import Lookup, chunk_ids, in_order, unique
 from ._base import TokenResource
-
-
-class PatientFields(TypedDict, total=False):
-    """A patient's editable fields, as keyword arguments of ``create`` and ``patch``."""
-
-    email: str | None
-    phone: str | None
-    first_name: str | None
-    last_name: str | None
-    birth_date: dt.date | None
-    gender: str | None
-    language: str | None
-    conditions: Sequence[ConditionInput] | None
 
 
 class Patients(TokenResource):
@@ -33,18 +22,22 @@ class Patients(TokenResource):
     __slots__ = ()
     _tokens_op = wire.GET_PATIENTS_AUTH_TOKENS
 
-    async def create(self, *, external_id: str, **fields: Unpack[PatientFields]) -> Patient:
+    async def create(self, **fields: Unpack[PatientCreateKwargs]) -> Patient:
         """Connect a patient; each condition gets an active episode of care.
 
-        At least one of ``email`` (verification email) or ``phone`` (SMS) is required. Never
-        duplicated: after an ambiguous failure the patient is looked up by ``external_id``.
-        Raises :class:`~legithealth_async.errors.PatientAlreadyExistsError` if it exists already.
+        The keyword arguments are the spec's ``PatientCreate`` fields (``external_id``, ``email``,
+        ``phone``, ``first_name``, ``last_name``, ``birth_date``, ``gender``, ``language``,
+        ``conditions``...; ``model_extra`` sends fields the spec does not know yet). At least one
+        of ``email`` (verification email) or ``phone`` (SMS) is required. Never duplicated: after
+        an ambiguous failure the patient is looked up by ``external_id``. Raises
+        :class:`~legithealth_async.errors.PatientAlreadyExistsError` if it exists already.
         """
-        check.external_id(external_id)
+        check.require(gen.PatientCreate, fields)
+        check.patient_fields(fields)
+        external_id = fields["external_id"]
         if fields.get("email") is None and fields.get("phone") is None:
             raise ValidationError("email/phone", "a patient needs an email or a phone to confirm")
-        checked = check.patient_fields(fields)
-        body = wire.patient_create_body(external_id, checked)
+        body = wire.patient_create_body(fields)
 
         async def existing() -> Patient:
             patient = await self.get(external_id)
@@ -97,7 +90,7 @@ class Patients(TokenResource):
                 found.append(patient)
         return Lookup(found, missing)
 
-    async def patch(self, external_id: str, **fields: Unpack[PatientFields]) -> Patient:
+    async def patch(self, external_id: str, **fields: Unpack[PatientPatchKwargs]) -> Patient:
         """Edit a patient: only the fields given are sent.
 
         ``conditions`` says what each listed condition becomes: a new pathology/body-site pair
@@ -105,8 +98,9 @@ class Patients(TokenResource):
         finished), ``is_tracked=True`` with a ``frequency`` tracks it.
         """
         check.external_id(external_id)
-        checked = check.patient_fields(fields)
-        body = wire.patient_patch_body(checked)
+        check.require(gen.PatientPatch, fields)
+        check.patient_fields(fields)
+        body = wire.patient_patch_body(fields)
         if not body.to_dict():
             raise ValidationError("patch", "nothing to change: give at least one field")
         return await self._call(wire.PATCH_PATIENT, external_id, body=body)

@@ -31,7 +31,7 @@ class Practitioners(TokenResource):
         ``speciality`` is optional but recommended: one of :meth:`specialties`' codes. Never
         duplicated: after an ambiguous failure the practitioner is looked up through the token
         endpoint (without email). The API has no practitioner lookup, so a practitioner
-        recovered that way comes back with ``id=None``.
+        recovered that way comes back with an empty ``id`` (``""``).
         """
         check.external_id(external_id)
         if email is None:
@@ -44,7 +44,7 @@ class Practitioners(TokenResource):
             speciality=check.name(speciality, "speciality"),
         )
         recovered = Practitioner(
-            id=None,
+            id="",
             external_id=external_id,
             email=email,
             first_name=first_name,

@@ -19,6 +19,7 @@ from typing import Any
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
+from .errors import unprocessable
 from .spec import Contract, Operation, Parameter
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -140,6 +141,47 @@ class AnswerInvalid(Exception):
     """
 
 
+def known_values(document: dict[str, Any], node: Any, path: str = "") -> dict[str, frozenset[str]]:
+    """``{field path: known values}`` for each property marked ``x-known-values: SchemaName``.
+
+    Paths use ``[]`` for array items (``conditions[].bodySiteCode``). Like a server with closed
+    vocabularies, the sandbox answers 422 to a value outside them: the client does not gate on
+    these lists (they are assumptions), the server decides.
+    """
+    if not isinstance(node, dict):
+        return {}
+    if "$ref" in node:
+        target: Any = document
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        return known_values(document, target, path)
+    found: dict[str, frozenset[str]] = {}
+    name = node.get("x-known-values")
+    if isinstance(name, str):
+        found[path] = frozenset(document["components"]["schemas"][name]["enum"])
+    for sub in node.get("allOf", []):
+        found.update(known_values(document, sub, path))
+    if "items" in node:
+        found.update(known_values(document, node["items"], f"{path}[]"))
+    for key, sub in node.get("properties", {}).items():
+        found.update(known_values(document, sub, f"{path}.{key}" if path else key))
+    return found
+
+
+def _values_at(instance: Any, path: str) -> Iterable[tuple[str, Any]]:
+    """(concrete path, value) of each value ``path`` reaches in ``instance``."""
+    found: list[tuple[str, Any]] = [("", instance)]
+    for part in re.findall(r"[^.\[\]]+|\[\]", path):
+        nxt: list[tuple[str, Any]] = []
+        for where, value in found:
+            if part == "[]" and isinstance(value, list):
+                nxt.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+            elif isinstance(value, dict) and part in value:
+                nxt.append((f"{where}.{part}" if where else part, value[part]))
+        found = nxt
+    return found
+
+
 def _check(validator: Draft4Validator, instance: Any, location: str) -> None:
     error: ValidationError | None = best_match(validator.iter_errors(instance))
     if error is not None:
@@ -183,7 +225,9 @@ class OperationValidator:
                 )
             )
         self._body: Draft4Validator | None = None
+        self._known: dict[str, frozenset[str]] = {}
         if operation.body_schema is not None:
+            self._known = known_values(document, operation.body_schema)
             schema = to_json_schema(document, operation.body_schema)
             Draft4Validator.check_schema(schema)
             self._body = Draft4Validator(schema, format_checker=FORMAT_CHECKER)
@@ -229,6 +273,10 @@ class OperationValidator:
                 raise RequestInvalid("body", "is required")
             return None
         _check(self._body, body, "body")
+        for path, known in self._known.items():
+            for where, value in _values_at(body, path):
+                if value is not None and value not in known:
+                    raise unprocessable(f"body.{where}: not a known value")
         return body
 
     def answer(self, status: int, payload: Any) -> None:
