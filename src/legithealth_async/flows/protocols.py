@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, Unpack
 
+from .._generated.models.patient_create import PatientCreateKwargs
+from .._generated.models.patient_patch import PatientPatchKwargs
 from .._request import Pacer
 from ..models import EpisodeOfCare, Patient
 from ..pagination import Lookup
-from ..resources.patients import PatientFields
 
 __all__ = ["EpisodesApi", "FlowClient", "PatientsApi", "SyncClient"]
 
@@ -21,7 +22,7 @@ __all__ = ["EpisodesApi", "FlowClient", "PatientsApi", "SyncClient"]
 class PatientsApi(Protocol):
     """The patient calls of the sync (see :class:`~legithealth_async.resources.Patients`)."""
 
-    async def create(self, *, external_id: str, **fields: Unpack[PatientFields]) -> Patient:
+    async def create(self, **fields: Unpack[PatientCreateKwargs]) -> Patient:
         """Connect a patient; after an ambiguous failure, what a lookup found."""
         ...
 
@@ -33,7 +34,7 @@ class PatientsApi(Protocol):
         """The patients with these external ids, and the ids not found."""
         ...
 
-    async def patch(self, external_id: str, **fields: Unpack[PatientFields]) -> Patient:
+    async def patch(self, external_id: str, **fields: Unpack[PatientPatchKwargs]) -> Patient:
         """Change a patient's basic information or conditions."""
         ...
 
