@@ -7,12 +7,13 @@ runs that one only.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
 from pathlib import Path
 
-from . import getmany, loopback, memory, percall, ratelimit, throughput
+from . import getmany, loopback, memory, percall, ratelimit, soak, throughput
 from ._common import Report, Settings
 
 SECTIONS = {
@@ -23,15 +24,17 @@ SECTIONS = {
     "loopback": loopback.run,
     "ratelimit": ratelimit.run,
 }
+#: Run only when named (over the default run's time budget).
+OPTIONAL = {"soak": soak.run}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for development")
     parser.add_argument(
-        "sections", nargs="*", choices=[*sorted(SECTIONS), []], help="run these only"
+        "sections", nargs="*", choices=[*sorted(SECTIONS | OPTIONAL), []], help="run these only"
     )
-    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="the same")
+    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS | OPTIONAL), help="the same")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     parser.add_argument(
         "--profile",
@@ -46,13 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     only = (args.sections or []) + (args.only or [])
     started = time.perf_counter()
-    for name, section in SECTIONS.items():
-        if only and name not in only:
+    load = os.getloadavg()[0]
+    for name, section in (SECTIONS | OPTIONAL).items():
+        if (only and name not in only) or (not only and name in OPTIONAL):
             continue
         t0 = time.perf_counter()
         section(settings, report)
         print(f"[{name}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
     total = time.perf_counter() - started
+    report.notes.append(
+        f"Load average (1 min) at the start {load:.1f}, at the end {os.getloadavg()[0]:.1f}, "
+        f"on {os.cpu_count()} cores: other work shares the machine, so wall-clock figures "
+        "(req/s, rec/s) are depressed; the CPU per request survives it best."
+    )
     table = report.table()
     print(table)
     for note in report.notes:
