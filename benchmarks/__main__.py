@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS | OPTIONAL), help="the same")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     parser.add_argument(
+        "--write", action="store_true", help="write RESULTS.md from the sections named too"
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="print a pyinstrument profile of one sync at concurrency 100 (sandbox) and exit",
@@ -67,12 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     for note in report.notes:
         print(f"- {note}")
     print(f"total {total:.0f} s")
-    if not args.no_write and not args.quick and not only:
-        Path(__file__).with_name("RESULTS.md").write_text(_markdown(table, report, total))
+    if not args.no_write and not args.quick and (args.write or not only):
+        ran = " ".join(only) if only else "every section"
+        Path(__file__).with_name("RESULTS.md").write_text(_markdown(table, report, total, ran))
     return 0
 
 
-def _markdown(table: str, report: Report, total: float) -> str:
+def _markdown(table: str, report: Report, total: float, ran: str) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -80,7 +84,8 @@ def _markdown(table: str, report: Report, total: float) -> str:
         "measured in the same run; each figure is the median of several repetitions (± is half",
         "the min-max range). Absolute numbers depend on the machine; compare the ratios.",
         "",
-        f"Python {platform.python_version()} on {platform.machine()}, total run {total:.0f} s.",
+        f"Python {platform.python_version()} on {platform.machine()}, total run {total:.0f} s "
+        f"({ran}).",
         "",
         table,
         "",
