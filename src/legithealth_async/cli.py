@@ -25,10 +25,11 @@ terminal show line numbers and reasons only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ from .sync import (
     Journal,
     JournalMismatchError,
     Outcome,
+    RecordSource,
     SyncOutcome,
     SyncSummary,
     aiter_records,
@@ -185,9 +187,28 @@ class _Progress:
         )
 
 
-def _summary_table(summary: SyncSummary, title: str, failures: list[SyncOutcome]) -> None:
+class _RowCount:
+    """The rows a reader yielded: the summary shows them next to the outcomes."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    async def counted(
+        self, source: AsyncGenerator[RecordSource, None]
+    ) -> AsyncIterator[RecordSource]:
+        """``source``, counting its rows, closed when done (or abandoned)."""
+        async with contextlib.aclosing(source):
+            async for item in source:
+                self.rows += 1
+                yield item
+
+
+def _summary_table(
+    summary: SyncSummary, title: str, failures: list[SyncOutcome], rows_read: int
+) -> None:
     rows = [(o.value, summary.counts[o]) for o in Outcome]
     extra = f" ({summary.from_journal} skipped by the journal)" if summary.from_journal else ""
+    echo(f"{rows_read} rows read, {summary.total} outcomes")
     try:
         from rich.console import Console
         from rich.table import Table
@@ -258,11 +279,12 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
         report = await anyio.open_file(options.report, "w", encoding="utf-8")
     total = await anyio.to_thread.run_sync(_count_rows, options.file)
     label = f"{options.title}{' (dry run)' if options.dry_run else ''}"
+    count = _RowCount()
     try:
         with _Progress(total, label, options.progress) as progress:
             async with sync_patients(
                 client,
-                aiter_records(options.file, options.fmt),
+                count.counted(aiter_records(options.file, options.fmt)),
                 concurrency=options.concurrency,
                 journal=journal,
                 dry_run=options.dry_run,
@@ -282,7 +304,7 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
                 await report.aclose()
             await journal.aclose()
     title = f"{label}: {options.file.name}"
-    _summary_table(progress.summary, title, failures)
+    _summary_table(progress.summary, title, failures, count.rows)
     return progress.summary
 
 

@@ -161,7 +161,9 @@ async def test_csv_invalid_utf8_and_multiline_rows(tmp_path: Path) -> None:
         (2, "ok", "u1"),
         (3, "InvalidEncoding", None),
         (4, "ValidationError", "u3"),
-        (6, "ok", "u5"),  # a quoted field may span lines: the row starts on line 6
+        # a quoted field may span lines (the row starts on line 6), but a name holding a
+        # newline is refused like any control character, as it is from JSONL
+        (6, "ValidationError", "u5"),
         (8, "ok", "u6"),
     ]
 
@@ -230,3 +232,39 @@ async def test_outcomes_failures_all_have_lines(tmp_path: Path) -> None:
     _, outcomes, _ = await _failures(path)
     assert all(o.line is not None for o in outcomes)
     assert [o.outcome for o in outcomes].count(Outcome.CREATED) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("EA90", "conditions: a condition is PATHOLOGY@BODYSITE"),
+        ("EA90@armLeft:maybe", "conditions: the status after ':' is 'tracked' or 'untracked'"),
+        ("EA90@armLeft:2w", "conditions: the status after ':' is 'tracked' or 'untracked'"),
+        ("EA90@armLeft:untracked:2w", "conditions.frequency: only a ':tracked' condition has one"),
+        ("EA90@armLeft:tracked:2x", "conditions.frequency: is <n><d|w|m>"),
+        ("EA90@armLeft:tracked:w", "conditions.frequency: is <n><d|w|m>"),
+        ("EA90@armLeft:tracked:0w", "conditions.frequency.every: must be from 1 to 9999"),
+        ("EA90@armLeft:tracked:2w:x", "conditions: too many ':' parts"),
+    ],
+)
+def test_each_condition_error_has_its_own_message(text: str, message: str) -> None:
+    """Issue 14: ``:tracked:0w`` is not reported as "a frequency follows ':tracked' only"."""
+    from legithealth_async import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        condition_from_text(text)
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b'{"externalId": ""}', "externalId: empty"),
+        (b'{"externalId": "   "}', "externalId: empty"),
+        (b'{"email": "x@example.org"}', "externalId: missing"),
+        (b'{"externalId": 7}', "externalId: must be a string"),
+    ],
+)
+def test_jsonl_external_id_empty_is_not_missing(tmp_path: Path, line: bytes, message: str) -> None:
+    [item] = list(iter_records(_write(tmp_path, "p.jsonl", line + b"\n")))
+    assert isinstance(item, BadRecord) and item.message == message

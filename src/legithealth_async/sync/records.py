@@ -23,6 +23,13 @@ frequency: every n days, weeks or months) or ``:untracked``::
 
 A condition without ``isTracked`` (JSONL) or without ``:tracked`` (CSV) is an untracked one: the
 HRM is the source of truth, so syncing it pauses a condition tracked on Legit.Health.
+
+Both readers apply the same rules to the same data: every text value is stripped of surrounding
+whitespace (so ``" P1"``, ``"P1\t"`` and ``"P1"`` are one external id; a value left empty is
+"not given"); a value that still holds a control character (NUL included) or a lone surrogate
+is refused with a reason; a frequency's ``every`` is 1 to 9999 in both. A JSONL line nested too
+deeply to parse fails alone. A CSV row spanning many lines (an unmatched quote swallowing the
+rows after it) is refused line by line: every physical line is accounted for.
 """
 
 from __future__ import annotations
@@ -34,13 +41,14 @@ import io
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 
+from .. import _constants as C
 from .. import _validation as check
 from ..errors import ValidationError
 from ..models import ConditionInput, Frequency
@@ -55,6 +63,7 @@ __all__ = [
     "condition_to_text",
     "iter_records",
     "parse_record",
+    "usable_external_id",
 ]
 
 #: The CSV columns, in the documented order (only ``externalId`` is required).
@@ -71,7 +80,11 @@ CSV_COLUMNS = (
 )
 _UNITS = {"d": "day", "w": "week", "m": "month"}
 _UNIT_LETTERS = {v: k for k, v in _UNITS.items()}
-_FREQ_RE = re.compile(r"^([1-9][0-9]{0,3})([dwm])$")
+_FREQ_RE = re.compile(r"^([0-9]+)([a-z])$")
+#: Characters no field may hold: C0/C1 controls, DEL, and lone surrogates (not encodable).
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_CONDITION_FORMAT = "PATHOLOGY@BODYSITE[:tracked[:<n><d|w|m>]] or PATHOLOGY@BODYSITE:untracked"
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: JSONL carries the same fields as the CSV columns.
 _JSON_FIELDS = frozenset(CSV_COLUMNS)
@@ -106,6 +119,16 @@ class PatientRecord:
         value). Normalised: ``is_tracked`` is a bool, units are plain strings.
         """
         check.external_id(self.external_id, "externalId")
+        if self.external_id != self.external_id.strip():
+            raise ValidationError("externalId", "has surrounding whitespace")
+        for where, value in (
+            ("externalId", self.external_id),
+            ("firstName", self.first_name),
+            ("lastName", self.last_name),
+            ("email", self.email),
+            ("phone", self.phone),
+        ):
+            _check_text(value, where)
         check.name(self.first_name, "firstName")
         check.name(self.last_name, "lastName")
         check.email(self.email)
@@ -196,6 +219,28 @@ RecordSource = PatientRecord | BadRecord
 """What a reader yields for each row."""
 
 
+def _check_text(value: object, where: str) -> None:
+    """Refuse a lone surrogate (not encodable as UTF-8) or a control character (NUL included)."""
+    if not isinstance(value, str):
+        return
+    if _SURROGATE_RE.search(value):
+        raise ValidationError(where, "is not valid Unicode (a lone surrogate)")
+    if _CONTROL_RE.search(value):
+        raise ValidationError(where, "contains a control character")
+
+
+def usable_external_id(value: object) -> str | None:
+    """``value`` when it is an external id that can be reported and journaled, else None."""
+    if not isinstance(value, str) or value != value.strip():
+        return None
+    try:
+        check.external_id(value)
+        _check_text(value, "externalId")
+    except ValidationError:
+        return None
+    return value
+
+
 def _unit_str(unit: object) -> str:
     value = getattr(unit, "value", unit)
     return str(value)
@@ -205,28 +250,46 @@ def _unit_str(unit: object) -> str:
 
 
 def condition_from_text(text: str, where: str = "conditions") -> ConditionInput:
-    """``EA90@armLeft``, ``ED80@headFront:tracked:2w`` or ``EA90@armLeft:untracked``."""
+    """``EA90@armLeft``, ``ED80@headFront:tracked:2w`` or ``EA90@armLeft:untracked``.
+
+    Each way a condition can be wrong has its own message (naming the part, never the value).
+    """
     parts = [p.strip() for p in text.strip().split(":")]
     pathology, sep, body_site = parts[0].partition("@")
     if not sep or not pathology or not body_site:
-        raise ValidationError(where, "a condition is PATHOLOGY@BODYSITE[:tracked[:2w]]")
+        raise ValidationError(where, f"a condition is {_CONDITION_FORMAT}")
+    if len(parts) > 3:
+        raise ValidationError(where, f"too many ':' parts: a condition is {_CONDITION_FORMAT}")
     tracked = False
-    frequency = None
     if len(parts) > 1:
         if parts[1] == "tracked":
             tracked = True
         elif parts[1] != "untracked":
             raise ValidationError(where, "the status after ':' is 'tracked' or 'untracked'")
+    frequency = None
     if len(parts) > 2:
+        if not tracked:
+            raise ValidationError(f"{where}.frequency", "only a ':tracked' condition has one")
         match = _FREQ_RE.match(parts[2])
-        if not tracked or match is None or len(parts) > 3:
+        if match is None or match.group(2) not in _UNITS:
             raise ValidationError(
-                where, "a frequency (e.g. ':2w', ':1m', ':10d') follows ':tracked' only"
+                f"{where}.frequency", "is <n><d|w|m> (every n days, weeks or months), e.g. '2w'"
             )
-        frequency = Frequency(every=int(match.group(1)), unit=_UNITS[match.group(2)])
+        frequency = _frequency(int(match.group(1)), _UNITS[match.group(2)], where)
     return ConditionInput(
         pathology_code=pathology, body_site_code=body_site, is_tracked=tracked, frequency=frequency
     )
+
+
+def _frequency(every: object, unit: object, where: str) -> Frequency:
+    """A frequency with ``every`` within the bounds both readers share."""
+    if isinstance(every, bool) or not isinstance(every, int) or not isinstance(unit, str):
+        raise ValidationError(f"{where}.frequency", "every is an integer, unit a string")
+    if not 1 <= every <= C.SYNC_MAX_FREQUENCY_EVERY:
+        raise ValidationError(
+            f"{where}.frequency.every", f"must be from 1 to {C.SYNC_MAX_FREQUENCY_EVERY}"
+        )
+    return Frequency(every=every, unit=unit.strip())
 
 
 def condition_to_text(condition: ConditionInput) -> str:
@@ -251,12 +314,8 @@ def _condition_from_json(value: object, where: str) -> ConditionInput:
     unknown = set(value) - _CONDITION_FIELDS
     if unknown:
         raise ValidationError(f"{where}.{sorted(unknown)[0]}", "unknown field")
-    pathology = value.get("pathologyCode")
-    body_site = value.get("bodySiteCode")
-    if not isinstance(pathology, str) or not pathology:
-        raise ValidationError(f"{where}.pathologyCode", "required (a string)")
-    if not isinstance(body_site, str) or not body_site:
-        raise ValidationError(f"{where}.bodySiteCode", "required (a string)")
+    pathology = _code(value, "pathologyCode", where)
+    body_site = _code(value, "bodySiteCode", where)
     tracked = value.get("isTracked", False)
     if not isinstance(tracked, bool):
         raise ValidationError(f"{where}.isTracked", "must be true or false")
@@ -265,25 +324,31 @@ def _condition_from_json(value: object, where: str) -> ConditionInput:
     if raw_freq is not None:
         if not isinstance(raw_freq, dict) or set(raw_freq) != {"every", "unit"}:
             raise ValidationError(f"{where}.frequency", "must be {every, unit}")
-        every, unit = raw_freq["every"], raw_freq["unit"]
-        if isinstance(every, bool) or not isinstance(every, int) or not isinstance(unit, str):
-            raise ValidationError(f"{where}.frequency", "every is an integer, unit a string")
-        frequency = Frequency(every=every, unit=unit)
+        frequency = _frequency(raw_freq["every"], raw_freq["unit"], where)
     return ConditionInput(
         pathology_code=pathology, body_site_code=body_site, is_tracked=tracked, frequency=frequency
     )
+
+
+def _code(value: dict[str, Any], key: str, where: str) -> str:
+    code = value.get(key)
+    if not isinstance(code, str) or not code.strip():
+        raise ValidationError(f"{where}.{key}", "required (a string)")
+    _check_text(code, f"{where}.{key}")
+    return code.strip()
 
 
 # --------------------------------------------------------------------------------- records
 
 
 def _opt_str(data: dict[str, Any], key: str) -> str | None:
+    """A text field, stripped of surrounding whitespace; empty means not given."""
     value = data.get(key)
-    if value is None or value == "":
+    if value is None:
         return None
     if not isinstance(value, str):
         raise ValidationError(key, "must be a string")
-    return value
+    return value.strip() or None
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -307,10 +372,13 @@ def parse_record(data: dict[str, Any], line: int | None = None) -> PatientRecord
     if unknown:
         raise ValidationError(sorted(unknown)[0], "unknown field")
     external_id = data.get("externalId")
-    if external_id is None or external_id == "":
+    if external_id is None:
         raise ValidationError("externalId", "missing")
     if not isinstance(external_id, str):
         raise ValidationError("externalId", "must be a string")
+    external_id = external_id.strip()
+    if not external_id:
+        raise ValidationError("externalId", "empty")
     raw_conditions = data.get("conditions")
     conditions: tuple[ConditionInput, ...]
     if raw_conditions is None:
@@ -339,7 +407,7 @@ def parse_record(data: dict[str, Any], line: int | None = None) -> PatientRecord
 
 
 def _bad(line: int, error: str, message: str, external_id: object = None) -> BadRecord:
-    ext = external_id if isinstance(external_id, str) and external_id else None
+    ext = usable_external_id(external_id.strip() if isinstance(external_id, str) else None)
     return BadRecord(line=line, external_id=ext, error=error, message=message)
 
 
@@ -362,9 +430,13 @@ def _iter_jsonl(stream: io.BufferedReader) -> Iterator[RecordSource]:
         if not text.strip():
             continue  # blank lines (e.g. a trailing newline) are not rows
         try:
-            data = json.loads(text)
+            # strict=False: a raw control character in a string is judged like CSV's, by field
+            data = json.loads(text, strict=False)
         except ValueError:
             yield _bad(number, "MalformedRow", "the line is not valid JSON")
+            continue
+        except RecursionError:
+            yield _bad(number, "MalformedRow", "the line is nested too deeply")
             continue
         if not isinstance(data, dict):
             yield _bad(number, "MalformedRow", "the line is not a JSON object")
@@ -376,11 +448,60 @@ def _has_surrogates(values: list[str]) -> bool:
     return any("\udc80" <= ch <= "\udcff" for value in values for ch in value)
 
 
+def _csv_header(reader: Any) -> list[str] | None:
+    """The header row, checked (None for an empty file); ``ValueError`` for a bad one."""
+    try:
+        row = next(reader)
+    except StopIteration:
+        return None
+    except csv.Error:
+        raise ValueError("the CSV header row is malformed") from None
+    header = [h.strip() for h in row]
+    if _has_surrogates(header):
+        raise ValueError("the CSV header row is not valid UTF-8")
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown or "externalId" not in header or len(set(header)) != len(header):
+        raise ValueError(
+            "the CSV header must name distinct columns among "
+            f"{', '.join(CSV_COLUMNS)} (externalId required)"
+        )
+    return header
+
+
+def _unread_lines(first: int, last: int, why: str) -> Iterator[BadRecord]:
+    """One failure per physical line of a span that could not be read as rows."""
+    yield _bad(first, "MalformedRow", f"the row is not valid CSV: {why} (lines {first}-{last})")
+    for number in range(first + 1, last + 1):
+        yield _bad(
+            number, "MalformedRow", f"not read as a row: inside the CSV row begun on line {first}"
+        )
+
+
+def _csv_row(header: list[str], row: list[str], start: int) -> RecordSource | None:
+    if not row or all(not cell.strip() for cell in row):
+        return None  # blank lines are not rows
+    if _has_surrogates(row):
+        return _bad(start, "InvalidEncoding", "the row is not valid UTF-8")
+    if len(row) != len(header):
+        at = header.index("externalId")
+        return _bad(
+            start,
+            "MalformedRow",
+            f"expected {len(header)} columns, found {len(row)}",
+            row[at] if len(row) > at else None,
+        )
+    cells = {h: cell.strip() for h, cell in zip(header, row, strict=True)}
+    return _from_data({k: v for k, v in cells.items() if v != ""}, start)
+
+
 def _iter_csv(stream: io.BufferedReader) -> Iterator[RecordSource]:
+    """Every physical line is a row, part of a (quoted, multi-line) row, blank, or reported."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text, strict=True)
-    last_line = 0
-    header: list[str] | None = None
+    header = _csv_header(reader)
+    if header is None:
+        return
+    last_line = reader.line_num
     while True:
         start = last_line + 1
         try:
@@ -389,38 +510,16 @@ def _iter_csv(stream: io.BufferedReader) -> Iterator[RecordSource]:
             return
         except csv.Error:
             last_line = reader.line_num
-            if header is None:
-                raise ValueError("the CSV header row is malformed") from None
-            yield _bad(start, "MalformedRow", "the row is not valid CSV (quoting)")
+            yield from _unread_lines(start, last_line, "a quote is not closed where expected")
             continue
         last_line = reader.line_num
-        if header is None:
-            header = [h.strip() for h in row]
-            if _has_surrogates(header):
-                raise ValueError("the CSV header row is not valid UTF-8")
-            unknown = [h for h in header if h not in CSV_COLUMNS]
-            if unknown or "externalId" not in header or len(set(header)) != len(header):
-                raise ValueError(
-                    "the CSV header must name distinct columns among "
-                    f"{', '.join(CSV_COLUMNS)} (externalId required)"
-                )
-            continue
-        if not row or all(not cell.strip() for cell in row):
-            continue  # blank lines are not rows
-        if _has_surrogates(row):
-            yield _bad(start, "InvalidEncoding", "the row is not valid UTF-8")
-            continue
-        if len(row) != len(header):
-            ext = row[header.index("externalId")] if len(row) > header.index("externalId") else None
-            yield _bad(
-                start,
-                "MalformedRow",
-                f"expected {len(header)} columns, found {len(row)}",
-                ext.strip() if ext else None,
-            )
-            continue
-        cells = {h: cell.strip() for h, cell in zip(header, row, strict=True)}
-        yield _from_data({k: v for k, v in cells.items() if v != ""}, start)
+        lines = last_line - start + 1
+        item = _csv_row(header, row, start)
+        swallowing = isinstance(item, BadRecord) and item.error == "MalformedRow"
+        if lines > C.SYNC_CSV_MAX_ROW_LINES or (lines > 1 and swallowing):
+            yield from _unread_lines(start, last_line, "a quoted field spans too many lines")
+        elif item is not None:
+            yield item
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -453,7 +552,7 @@ def iter_records(path: str | os.PathLike[str], fmt: str | None = None) -> Iterat
 
 async def aiter_records(
     path: str | os.PathLike[str], fmt: str | None = None, *, chunk: int = 500
-) -> AsyncIterator[RecordSource]:
+) -> AsyncGenerator[RecordSource, None]:
     """:func:`iter_records` with the file read in a worker thread, ``chunk`` rows at a time."""
     iterator = iter_records(path, fmt)
 
