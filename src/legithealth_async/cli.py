@@ -14,8 +14,18 @@ unchanged. The token and base URL come from ``--token`` / ``--base-url`` or from
 ``LEGITHEALTH_API_TOKEN`` / ``LEGITHEALTH_BASE_URL``. The journal (default
 ``FILE.journal.sqlite``; in memory with ``--sandbox``) makes a run resumable and maps HRM ids to
 Legit.Health ids. ``--report`` writes every failure as a JSON line (line, externalId, error,
-message). Exit codes: 0 all synced, 1 some records failed, 2 bad usage or input, 3 the run was
-stopped (wrong token, interrupted).
+message), atomically (a temporary file renamed when the run ends). A report or journal path
+that is the input file (or the other one) is refused before anything is opened. Journal and
+report files are created ``0600``. SIGTERM is handled like Ctrl-C: no more records are
+admitted, the journal is committed, the run says so and exits 3.
+
+Exit codes (also in ``legithealth sync --help``)::
+
+    0  every record synced              4  disk full (journal or report)
+    1  some records failed              5  the journal is read-only or cannot be opened
+    2  bad usage or input               6  the journal is corrupt, truncated or not a journal
+    3  stopped (wrong token, Ctrl-C,    7  the journal is busy (another sync holds it)
+       SIGTERM)
 
 Progress goes to stderr (a rich progress bar on a terminal, a plain line every few seconds
 otherwise); the summary goes to stdout. Nothing printed carries personal data: failures on the
@@ -26,13 +36,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
+import os
+import re
+import signal
 import sys
+import tempfile
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import anyio
 
@@ -40,6 +55,7 @@ from . import _constants as C
 from ._retry import RetryPolicy
 from .client import LegitHealth
 from .errors import LegitHealthError
+from .pagination import first_error
 from .sync import (
     Journal,
     JournalMismatchError,
@@ -50,6 +66,13 @@ from .sync import (
     aiter_records,
     sync_patients,
 )
+from .sync.journal import (
+    JournalBusyError,
+    JournalCorruptError,
+    JournalError,
+    JournalFullError,
+    JournalReadOnlyError,
+)
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -57,6 +80,21 @@ if TYPE_CHECKING:
 __all__ = ["SyncOptions", "echo", "main", "run_sync"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
+EXIT_DISK_FULL, EXIT_JOURNAL_READONLY, EXIT_JOURNAL_CORRUPT, EXIT_JOURNAL_BUSY = 4, 5, 6, 7
+#: A journal error's exit code (any other JournalError: EXIT_JOURNAL_READONLY's "cannot use").
+_JOURNAL_EXIT: dict[type[JournalError], int] = {
+    JournalFullError: EXIT_DISK_FULL,
+    JournalReadOnlyError: EXIT_JOURNAL_READONLY,
+    JournalCorruptError: EXIT_JOURNAL_CORRUPT,
+    JournalBusyError: EXIT_JOURNAL_BUSY,
+}
+EXIT_CODES_HELP = (
+    "exit codes: 0 every record synced; 1 some records failed; 2 bad usage or input; "
+    "3 stopped (wrong token, Ctrl-C or SIGTERM: the journal keeps what was committed); "
+    "4 disk full (journal or report); 5 the journal is read-only or cannot be opened; "
+    "6 the journal is corrupt, truncated or not a journal; 7 the journal is busy "
+    "(another sync holds it). After 4-7, fix the cause and run the same command: it resumes."
+)
 #: ``--sandbox-faults`` without a value: some 503s and some connections dropped after the effect.
 LIGHT_FAULTS = "*:error_rate=0.03,status=503,drop_after_rate=0.02,retry_after=none"
 _PLAIN_EVERY_S = 2.0
@@ -66,6 +104,15 @@ _SHOWN_FAILURES = 10
 def echo(text: str = "", *, err: bool = False) -> None:
     """Print a line to stdout (or stderr)."""
     print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: object) -> str:
+    """``text`` with every control character escaped (``\\x1b``): what a server or a file
+    says can never move the cursor, recolour or rewrite the terminal."""
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], str(text))
 
 
 # ------------------------------------------------------------------------------- progress
@@ -195,7 +242,7 @@ class _RowCount:
 
     async def counted(
         self, source: AsyncGenerator[RecordSource, None]
-    ) -> AsyncIterator[RecordSource]:
+    ) -> AsyncGenerator[RecordSource, None]:
         """``source``, counting its rows, closed when done (or abandoned)."""
         async with contextlib.aclosing(source):
             async for item in source:
@@ -231,7 +278,7 @@ def _summary_table(
         where = f"line {outcome.line}" if outcome.line is not None else "record"
         reason = outcome.reason
         if reason is not None:
-            echo(f"  failed: {where}: {reason.error}: {reason.message}")
+            echo(f"  failed: {where}: {printable(reason.error)}: {printable(reason.message)}")
     if summary.failed > _SHOWN_FAILURES:
         echo(f"  ... and {summary.failed - _SHOWN_FAILURES} more failures")
 
@@ -266,52 +313,138 @@ def _sandbox_client(sandbox: Sandbox) -> LegitHealth:
     )
 
 
+class _Report:
+    """An output file written to a 0600 temporary file and renamed over ``path`` at the end:
+    the path never holds half a file, and a crash leaves any earlier one whole."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self._temp = Path(temp)
+        self._file = os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    @property
+    def file(self) -> IO[str]:
+        """The temporary file being written."""
+        return self._file
+
+    def write(self, outcome: SyncOutcome) -> None:
+        """One failure as a JSON line (control characters escaped by JSON)."""
+        self._file.write(json.dumps(outcome.report_row()) + "\n")
+
+    def __enter__(self) -> _Report:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.close(keep=exc_type is None)
+
+    def close(self, *, keep: bool) -> None:
+        """Flush and rename into place (``keep``), or drop the temporary file."""
+        try:
+            self._file.close()
+            if keep:
+                os.replace(self._temp, self.path)
+        finally:
+            self._temp.unlink(missing_ok=True)
+
+
 async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
     failures: list[SyncOutcome] = []
-    journal: Journal | None = None
-    if options.journal is not None:
-        journal = await Journal.aopen(options.journal, base_url=client.base_url)
-    else:
-        journal = await Journal.aopen(":memory:", base_url=client.base_url)
-    report = None
-    if options.report is not None:
-        await anyio.Path(options.report.parent).mkdir(parents=True, exist_ok=True)
-        report = await anyio.open_file(options.report, "w", encoding="utf-8")
-    total = await anyio.to_thread.run_sync(_count_rows, options.file)
-    label = f"{options.title}{' (dry run)' if options.dry_run else ''}"
+    journal = await Journal.aopen(options.journal or ":memory:", base_url=client.base_url)
+    report: _Report | None = None
     count = _RowCount()
+    label = f"{options.title}{' (dry run)' if options.dry_run else ''}"
     try:
+        if options.report is not None:
+            report = await anyio.to_thread.run_sync(_Report, options.report)
+        total = await anyio.to_thread.run_sync(_count_rows, options.file)
+        records = count.counted(aiter_records(options.file, options.fmt))
         with _Progress(total, label, options.progress) as progress:
-            async with sync_patients(
-                client,
-                count.counted(aiter_records(options.file, options.fmt)),
-                concurrency=options.concurrency,
-                journal=journal,
-                dry_run=options.dry_run,
-                force=options.force,
-                episodes=options.episodes,
-                on_progress=progress,
-            ) as stream:
+            async with (
+                contextlib.aclosing(records),
+                sync_patients(
+                    client,
+                    records,
+                    concurrency=options.concurrency,
+                    journal=journal,
+                    dry_run=options.dry_run,
+                    force=options.force,
+                    episodes=options.episodes,
+                    on_progress=progress,
+                ) as stream,
+            ):
                 async for outcome in stream:
                     if outcome.failed:
                         if len(failures) < _SHOWN_FAILURES:
                             failures.append(outcome)
                         if report is not None:
-                            await report.write(json.dumps(outcome.report_row()) + "\n")
+                            report.write(outcome)
+        if not options.dry_run:
+            await journal.anote_run(
+                count.rows, {o.value: n for o, n in progress.summary.counts.items()}
+            )
     finally:
         with anyio.CancelScope(shield=True):
-            if report is not None:
-                await report.aclose()
-            await journal.aclose()
-    title = f"{label}: {options.file.name}"
-    _summary_table(progress.summary, title, failures, count.rows)
+            try:
+                if report is not None:
+                    await anyio.to_thread.run_sync(lambda: report.close(keep=True))
+            finally:
+                await journal.aclose()
+    _summary_table(progress.summary, f"{label}: {options.file.name}", failures, count.rows)
     return progress.summary
+
+
+async def _stop_on_signals(scope: anyio.CancelScope, caught: list[str]) -> None:
+    """Cancel ``scope`` on SIGINT or SIGTERM (a container's stop), noting which came."""
+    try:
+        receiver = anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM)
+        with receiver as signals:
+            async for signum in signals:
+                caught.append(signal.Signals(signum).name)
+                scope.cancel()
+                return
+    except (NotImplementedError, ValueError, RuntimeError):  # no signals here (not main thread)
+        await anyio.sleep_forever()
+
+
+async def _run_stoppable(options: SyncOptions, client: LegitHealth) -> SyncSummary | str:
+    """The sync, or the name of the signal that stopped it (the journal committed first)."""
+    caught: list[str] = []
+    summary: SyncSummary | None = None
+    with anyio.CancelScope() as scope:
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_stop_on_signals, scope, caught)
+                summary = await _sync(options, client)
+                tg.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
+    if summary is None:
+        return caught[0] if caught else "a cancellation"
+    return summary
+
+
+def _error_exit(exc: BaseException) -> int:
+    """Say what stopped the run in one line; its exit code."""
+    if isinstance(exc, JournalError):
+        echo(f"error: {printable(exc)}", err=True)
+        code = next((c for k, c in _JOURNAL_EXIT.items() if isinstance(exc, k)), None)
+        return code if code is not None else EXIT_JOURNAL_READONLY
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        echo(f"error: the disk is full: {printable(exc.filename or '')}".rstrip(": "), err=True)
+        return EXIT_DISK_FULL
+    if isinstance(exc, ValueError | OSError | JournalMismatchError):
+        echo(f"error: {printable(_file_error(exc))}", err=True)
+        return EXIT_USAGE
+    echo(f"error: the sync stopped: {printable(exc)}", err=True)
+    return EXIT_STOPPED
 
 
 async def run_sync(options: SyncOptions, *, sandbox: Sandbox | None = None) -> int:
     """Run one ``legithealth sync`` (against ``sandbox`` in-process when given); the exit code.
 
-    Prints progress (stderr) and the summary (stdout).
+    Prints progress (stderr) and the summary (stdout). SIGINT and SIGTERM stop it cleanly.
     """
     try:
         if sandbox is not None:
@@ -319,29 +452,57 @@ async def run_sync(options: SyncOptions, *, sandbox: Sandbox | None = None) -> i
         else:
             client = LegitHealth(api_token=options.token, base_url=options.base_url)
     except LegitHealthError as exc:
-        echo(f"error: {exc}", err=True)
+        echo(f"error: {printable(exc)}", err=True)
         return EXIT_USAGE
     async with client:
         try:
-            summary = await _sync(options, client)
-        except (ValueError, OSError, JournalMismatchError) as exc:
-            echo(f"error: {_file_error(exc)}", err=True)
-            return EXIT_USAGE
-        except LegitHealthError as exc:
-            echo(f"error: the sync stopped: {exc}", err=True)
-            return EXIT_STOPPED
+            result = await _run_stoppable(options, client)
+        except (ValueError, OSError, LegitHealthError) as exc:
+            return _error_exit(exc)
+    if isinstance(result, str):
+        echo(
+            f"interrupted ({result}): no more records admitted; the journal holds every "
+            "record committed so far: run the same command to resume",
+            err=True,
+        )
+        return EXIT_STOPPED
     if options.journal is not None:
         echo(f"journal: {options.journal}")
     if options.report is not None:
-        plural = "" if summary.failed == 1 else "s"
-        echo(f"report:  {options.report} ({summary.failed} failure{plural})")
-    return EXIT_FAILED if summary.failed else EXIT_OK
+        plural = "" if result.failed == 1 else "s"
+        echo(f"report:  {options.report} ({result.failed} failure{plural})")
+    return EXIT_FAILED if result.failed else EXIT_OK
 
 
 def _file_error(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return f"{exc.strerror or type(exc).__name__}: {exc.filename or ''}".rstrip(": ")
     return str(exc)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (resolved, or the same inode when both exist)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _clashing_paths(file: Path, journal: Path | None, report: Path | None) -> str | None:
+    """Why these paths would destroy one another's file, or None."""
+    named = [("the input file", file)]
+    if journal is not None:
+        named += [("the journal", journal)]
+        named += [("the journal", Path(f"{journal}{s}")) for s in ("-wal", "-shm")]
+    if report is not None:
+        named.append(("the report", report))
+    for i, (name_a, a) in enumerate(named):
+        for name_b, b in named[i + 1 :]:
+            if name_a != name_b and _same_file(a, b):
+                return f"{name_b} would overwrite {name_a}: give another path"
+    return None
 
 
 def _make_sandbox(faults: str | None) -> Sandbox:
@@ -362,6 +523,13 @@ def _sync_command(args: argparse.Namespace) -> int:
         echo(f"error: no such file: {file}", err=True)
         return EXIT_USAGE
     journal: Path | None = Path(args.journal) if args.journal else None
+    if journal is None and not args.no_journal and not args.sandbox:
+        journal = file.with_name(file.name + ".journal.sqlite")
+    report = Path(args.report) if args.report else None
+    clash = _clashing_paths(file, journal, report)
+    if clash is not None:
+        echo(f"error: {clash}", err=True)
+        return EXIT_USAGE
     sandbox = None
     if args.sandbox:
         if journal is not None and journal.exists() and journal.stat().st_size > 0:
@@ -382,8 +550,6 @@ def _sync_command(args: argparse.Namespace) -> int:
     elif args.sandbox_faults:
         echo("error: --sandbox-faults needs --sandbox", err=True)
         return EXIT_USAGE
-    elif journal is None and not args.no_journal:
-        journal = file.with_name(file.name + ".journal.sqlite")
     options = SyncOptions(
         file=file,
         fmt=args.format,
@@ -392,7 +558,7 @@ def _sync_command(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         force=args.force,
         episodes=args.episodes,
-        report=Path(args.report) if args.report else None,
+        report=report,
         token=args.token,
         base_url=args.base_url,
         progress=args.progress,
@@ -407,32 +573,48 @@ def _sync_command(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------- journal
 
 
+def _journal_stats(journal: Journal, path: Path) -> None:
+    counts = journal.counts()
+    echo(f"journal: {path} (Legit.Health: {printable(journal.base_url or 'unknown')})")
+    echo("  entries (one per external id):")
+    for name in (o.value for o in Outcome):
+        echo(f"    {name:<10} {counts.get(name, 0):>8}")
+    echo(f"    {'total':<10} {sum(counts.values()):>8}")
+    last = journal.last_run()
+    if last is not None:
+        outcomes = last.get("outcomes", {})
+        shown = "  ".join(f"{o.value} {int(outcomes.get(o.value, 0))}" for o in Outcome)
+        echo(
+            f"  last run ({printable(last.get('finished_at', '?'))}): "
+            f"{int(last.get('rows', 0))} rows read: {shown}"
+        )
+        echo("    (rows without a usable externalId and repeated ids are in the run's counts,")
+        echo("     not entries)")
+
+
 def _journal_command(args: argparse.Namespace) -> int:
     path = Path(args.journal)
     if not path.is_file():
         echo(f"error: no such journal: {path}", err=True)
         return EXIT_USAGE
+    output = Path(args.output) if getattr(args, "output", None) not in (None, "-") else None
+    if output is not None and _same_file(path, output):
+        echo("error: the export would overwrite the journal: give another path", err=True)
+        return EXIT_USAGE
     try:
-        with Journal(path) as journal:
+        # Read-only: safe while a sync writes the journal, and never changes it.
+        with Journal(path, read_only=True) as journal:
             if args.action == "stats":
-                counts = journal.counts()
-                echo(f"journal: {path} (Legit.Health: {journal.base_url or 'unknown'})")
-                for name in (o.value for o in Outcome):
-                    echo(f"  {name:<10} {counts.get(name, 0):>8}")
-                echo(f"  {'total':<10} {sum(counts.values()):>8}")
+                _journal_stats(journal, path)
                 return EXIT_OK
-            if args.output and args.output != "-":
-                with open(args.output, "w", encoding="utf-8", newline="") as out:
-                    n = journal.export(out, args.format, outcome=args.outcome)
-                echo(f"{n} entries written to {args.output}", err=True)
+            if output is not None:
+                with _Report(output) as out:  # atomic, 0600: it holds external ids
+                    n = journal.export(out.file, args.format, outcome=args.outcome)
+                echo(f"{n} entries written to {output}", err=True)
             else:
                 journal.export(sys.stdout, args.format, outcome=args.outcome)
-    except (OSError, ValueError, JournalMismatchError) as exc:
-        echo(f"error: {_file_error(exc)}", err=True)
-        return EXIT_USAGE
-    except Exception as exc:  # sqlite3.DatabaseError: not a journal
-        echo(f"error: cannot read the journal ({type(exc).__name__})", err=True)
-        return EXIT_USAGE
+    except (OSError, ValueError, LegitHealthError) as exc:
+        return _error_exit(exc)
     return EXIT_OK
 
 
@@ -453,9 +635,10 @@ def _parser() -> argparse.ArgumentParser:
             "Create, patch or leave unchanged each patient of FILE on Legit.Health. Token and "
             f"base URL: --token/--base-url or {C.ENV_API_TOKEN}/{C.ENV_BASE_URL}. CSV columns: "
             "externalId,firstName,lastName,email,phone,birthDate,gender,language,conditions "
-            "(conditions: 'EA90@armLeft;ED80@headFront:tracked:2w'). Exit code 1 when any "
-            "record failed."
+            "(conditions: 'EA90@armLeft;ED80@headFront:tracked:2w'). "
+            "SIGTERM is handled like Ctrl-C."
         ),
+        epilog=EXIT_CODES_HELP,
     )
     sync.add_argument("file", metavar="FILE", help="patients, .jsonl or .csv")
     sync.add_argument("--format", choices=["jsonl", "csv"], help="default: from the file name")
@@ -480,7 +663,10 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--episodes",
         action="store_true",
-        help="also journal each condition's episode-of-care ids (one request per condition)",
+        help=(
+            "also journal each condition's episode-of-care ids (one request per condition); "
+            "a record the journal holds without them is looked up again to fetch them"
+        ),
     )
     sync.add_argument(
         "--report", metavar="PATH", help="write each failure as a JSON line (line, id, reason)"
@@ -522,7 +708,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--outcome", choices=[o.value for o in Outcome], help="only entries with this outcome"
     )
-    stats = jsub.add_parser("stats", help="entries by outcome")
+    stats = jsub.add_parser(
+        "stats",
+        help="entries by outcome, and the last run's rows (read-only: safe during a sync)",
+        epilog=EXIT_CODES_HELP,
+    )
     stats.add_argument("journal", metavar="JOURNAL")
 
     sub.add_parser("sandbox", help="serve a sandbox on loopback (see: legithealth sandbox -h)")

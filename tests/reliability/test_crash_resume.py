@@ -1,21 +1,22 @@
 """The CLI sync SIGKILLed at several random points and resumed with its journal each time.
 
 The end state must be that of one uninterrupted run: every record's patient once, nothing lost,
-the journal intact after every kill and complete at the end.
+the journal intact after every kill and complete at the end. Each kill happens while the
+sandbox server is frozen at a chosen number of patients created, and the journal is read with
+``Journal(read_only=True)`` as users would during a sync: no poll races the writer (a 2 ms
+poll of the live SQLite file once ended a run with "Bus error").
 """
 
 from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+import threading
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -32,32 +33,48 @@ SEED = 23
 KILL_SEED = 20260502
 
 
-def _readonly(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-
-
 def _journal_rows(path: Path) -> int:
+    """Rows the journal holds, read the way users do while a sync runs: read-only."""
     if not path.exists():
         return 0
-    try:
-        with _readonly(path) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0])
-    except sqlite3.Error:
-        return 0
+    with Journal(path, read_only=True) as journal:
+        return sum(journal.counts().values())
 
 
-def _check_journal_after_kill(path: Path, tmp: Path, sandbox: Sandbox) -> int:
+class _Gate:
+    """Freezes the sandbox server when it has created its ``at``-th patient.
+
+    The server's event loop blocks inside that create, so the sync in the other process can
+    make no further progress: the test reads the journal and kills the process in a known,
+    quiet state instead of racing a poll against the writer.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._world = sandbox._world
+        self._create = self._world.create_patient
+        self.at = -1
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self._world.create_patient = self._gated  # type: ignore[method-assign]
+
+    def arm(self, at: int) -> None:
+        self.at = at
+        self.reached.clear()
+        self.release.clear()
+
+    def _gated(self, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self._create(body)
+        if len(self._world.patients) == self.at:
+            self.reached.set()
+            self.release.wait(60)
+        return answer
+
+
+def _check_journal_after_kill(path: Path, sandbox: Sandbox) -> int:
     """The journal of a killed run: intact, and each row's patient made exactly once."""
-    with _readonly(path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        rows = conn.execute("SELECT external_id, outcome, patient_id FROM patients").fetchall()
-    # Journal.integrity_check() on a copy (the journal itself is left as the kill left it).
-    copy = tmp / f"copy-{time.monotonic_ns()}.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{path}{suffix}").exists():
-            shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
-    with Journal(copy) as journal:
+    with Journal(path, read_only=True) as journal:
         assert journal.integrity_check()
+        rows = [(e.external_id, e.outcome, e.patient_id) for e in journal.entries()]
         assert sum(journal.counts().values()) == len(rows)
     for external_id, outcome, patient_id in rows:
         # unchanged: created by a killed run before its journal entry, found by the next one
@@ -78,23 +95,16 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
     patients = tmp_path / "patients.jsonl"
     write_patients(patients, COUNT, SEED)
     records = make_records(COUNT, SEED)
-    first_ids = [r.external_id for r in records[:16]]
     journal = tmp_path / "journal.sqlite"
 
     rng = random.Random(KILL_SEED)
     second = rng.randint(150, 650)
     third = rng.randint(second + 150, COUNT - 250)
+    # Kill points, as patients created on the server: 1, the very first create (before any
+    # journal commit: no outcome exists yet); then two random points further on.
+    kill_at = [1, second, third]
 
-    def created_any() -> bool:
-        return any(sandbox.create_effects(e) for e in first_ids)
-
-    # 1: very early, after the first creates took effect but before the first journal commit.
-    kill_points: list[tuple[str, Callable[[], bool]]] = [
-        ("before the first commit", created_any),
-        (f"at {second} journal rows", lambda: _journal_rows(journal) >= second),
-        (f"at {third} journal rows", lambda: _journal_rows(journal) >= third),
-    ]
-
+    gate = _Gate(sandbox)
     with SandboxServer(sandbox) as server:
         args = [
             sys.executable,
@@ -113,20 +123,23 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
         ]
         env = {**os.environ, "LEGITHEALTH_API_TOKEN": server.token}
         rows_at_kill = []
-        for label, ready in kill_points:
-            process = subprocess.Popen(
-                args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-            )
-            deadline = time.monotonic() + 60
-            while not ready():
-                assert process.poll() is None, f"the sync ended before the kill {label}"
-                assert time.monotonic() < deadline, f"no progress towards the kill {label}"
-                time.sleep(0.002)
-            process.send_signal(signal.SIGKILL)
-            process.communicate(timeout=10)
-            assert process.returncode == -signal.SIGKILL
-            time.sleep(0.1)  # requests the dead process left in flight finish on the server
-            rows_at_kill.append(_check_journal_after_kill(journal, tmp_path, sandbox))
+        try:
+            for at in kill_at:
+                gate.arm(at)
+                process = subprocess.Popen(
+                    args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+                )
+                assert gate.reached.wait(120), f"the sync never reached {at} patients"
+                live = _journal_rows(journal)  # read-only, while the writer is alive
+                process.send_signal(signal.SIGKILL)
+                process.communicate(timeout=30)
+                assert process.returncode == -signal.SIGKILL
+                gate.arm(-1)
+                gate.release.set()  # requests the dead process left in flight finish
+                rows_at_kill.append(_check_journal_after_kill(journal, sandbox))
+                assert live <= rows_at_kill[-1]  # a kill never loses a commit
+        finally:
+            gate.release.set()
         assert rows_at_kill[0] == 0, "the first kill came after the first commit"
         assert 0 < len(sandbox.patients()) < COUNT
         assert rows_at_kill[0] < rows_at_kill[1] < rows_at_kill[2] < COUNT
@@ -137,8 +150,7 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
         assert skipped == rows_at_kill[2]  # what the journal held was not looked up again
     print(
         f"\ncrash/resume: {COUNT} records, SIGKILL at journal rows {rows_at_kill} "
-        f"(thresholds: first create, {second}, {third}), "
-        f"faults {dict(sandbox.faults.fired)}"
+        f"(at patients created: {kill_at}), faults {dict(sandbox.faults.fired)}"
     )
 
     # No duplicate, no loss, every condition and episode as the records say.

@@ -234,3 +234,63 @@ def test_episodes_flag_completes_the_id_map(tmp_path: Path, capsys) -> None:
         # Every condition learned has its (single, active) episode learned too.
         assert set(entry["episodeIds"]) == set(entry["conditionIds"].values())
         assert all(len(ids) == 1 for ids in entry["episodeIds"].values())
+
+
+def test_rows_refused_while_reading_are_journaled_and_stats_agree(tmp_path: Path, capsys) -> None:
+    """Issue 10: rows rejected by the reader were in the report but not the journal."""
+    path = tmp_path / "patients.jsonl"
+    path.write_bytes(JSONL_CORPUS)
+    journal = tmp_path / "j.sqlite"
+    report = tmp_path / "report.jsonl"
+    argv = ["sync", str(path), "--sandbox", "--journal", str(journal), "--report", str(report)]
+    assert main([*argv, "--progress", "none"]) == 1
+    reported = [json.loads(line) for line in report.read_text().splitlines()]
+    capsys.readouterr()
+    with Journal(journal, read_only=True) as j:
+        failed = {e.external_id: e for e in j.entries(outcome="failed")}
+        last = j.last_run()
+    # Every failure with a usable id is an entry, with its reason; the duplicate of j1 is not
+    # (the first j1's entry stands), nor the rows without an id (lines 2, 3, 8, 11).
+    with_id = {r["externalId"]: r for r in reported if r["externalId"] and r["line"] != 10}
+    assert set(failed) == set(with_id) == {"j4", "j5", "j6", "j7", "j12", "j13"}
+    for ext, entry in failed.items():
+        assert (entry.error, entry.message, entry.line) == (
+            with_id[ext]["error"],
+            with_id[ext]["message"],
+            with_id[ext]["line"],
+        )
+    assert last is not None and last["rows"] == 13
+    assert last["outcomes"] == {"created": 2, "failed": 11}
+    assert main(["journal", "stats", str(journal)]) == 0
+    out = capsys.readouterr().out
+    assert "13 rows read: created 2  updated 0  unchanged 0  failed 11" in out
+    assert "failed            6" in out  # the entries
+
+
+def test_episodes_on_a_journal_that_holds_the_records_fetches_what_it_lacks(
+    tmp_path: Path,
+) -> None:
+    """Issue 14: ``--episodes`` after a run without it skipped every record, learning nothing."""
+    import anyio
+
+    from legithealth_async.cli import SyncOptions, run_sync
+
+    path = tmp_path / "p.jsonl"
+    write_patients(path, 20, seed=4)
+    journal = tmp_path / "j.sqlite"
+    sandbox = Sandbox(seed=4)
+
+    def sync(**kwargs: bool) -> int:
+        options = SyncOptions(file=path, journal=journal, progress="none", **kwargs)
+        return anyio.run(lambda: run_sync(options, sandbox=sandbox))
+
+    def entries() -> list:
+        with Journal(journal, read_only=True) as j:
+            return [e for e in j.entries() if e.condition_ids]
+
+    assert sync() == 0
+    assert entries() and all(not e.episode_ids for e in entries())
+    assert sync(episodes=True) == 0
+    for entry in entries():
+        assert set(entry.episode_ids) == set(entry.condition_ids.values())
+    assert all(sandbox.create_effects(ext) == 1 for ext in sandbox.patients())

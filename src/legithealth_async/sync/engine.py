@@ -60,7 +60,7 @@ from .diff import condition_key, create_kwargs, plan_patch
 from .journal import Journal, JournalEntry
 from .outcomes import FailureReason, Outcome, SyncOutcome
 from .pacing import RatePacer
-from .records import BadRecord, PatientRecord, RecordSource
+from .records import BadRecord, PatientRecord, RecordSource, usable_external_id
 
 __all__ = ["DEFAULT_CONCURRENCY", "SyncSession", "sync_patients"]
 
@@ -93,6 +93,22 @@ def _reason(exc: BaseException) -> FailureReason:
 
 def _condition_ids(patient: Patient) -> dict[str, str]:
     return {condition_key(c.pathology_code, c.body_site_code): c.id for c in patient.conditions}
+
+
+def _lacks_episodes(entry: JournalEntry) -> bool:
+    """Whether the journal lacks the episode ids of a condition it knows (``episodes=True``)."""
+    return any(c not in entry.episode_ids for c in entry.condition_ids.values())
+
+
+def _journaled_refusal(outcome: SyncOutcome) -> bool:
+    """A failure before any request that has a usable external id and is not a repeat."""
+    return (
+        outcome.failed
+        and not outcome.from_journal
+        and outcome.reason is not None
+        and outcome.reason.error != "DuplicateRecord"
+        and usable_external_id(outcome.external_id) is not None
+    )
 
 
 async def _items(records: Records) -> AsyncGenerator[RecordSource]:
@@ -311,7 +327,12 @@ class _Engine:
         todo: list[_Item] = []
         for item in batch:
             entry = known.get(item.record.external_id)
-            if entry is None or not entry.succeeded or entry.content_hash != item.content_hash:
+            if (
+                entry is None
+                or not entry.succeeded
+                or entry.content_hash != item.content_hash
+                or (self.options.episodes and _lacks_episodes(entry))
+            ):
                 todo.append(item)
                 continue
             skipped = SyncOutcome(
@@ -418,6 +439,7 @@ class _Engine:
         """Report an outcome as it happens, journal it, and hand it to the in-order stage."""
         if self.options.on_progress is not None:
             self.options.on_progress(outcome)
+        message = outcome.reason.message if outcome.reason else None
         if item is not None:
             await self.writer.add(
                 JournalEntry(
@@ -429,6 +451,20 @@ class _Engine:
                     episode_ids=episode_ids or {},
                     error=outcome.reason.error if outcome.reason else None,
                     line=item.record.line,
+                    message=message,
+                )
+            )
+        elif _journaled_refusal(outcome):
+            # A row refused before any request, under its id when usable (not a repeat: the
+            # first one's entry stands), so the journal agrees with the report (B1, issue 10).
+            assert outcome.external_id is not None and outcome.reason is not None
+            await self.writer.add(
+                JournalEntry(
+                    external_id=outcome.external_id,
+                    outcome=outcome.outcome,
+                    error=outcome.reason.error,
+                    line=outcome.line,
+                    message=message,
                 )
             )
         await self.send.send((seq, outcome))
@@ -582,8 +618,11 @@ def sync_patients(
     ``journal`` (a :class:`Journal` or a path) makes the run resumable: records synced before
     with the same content are skipped without a request (``from_journal=True``); ``force=True``
     looks every record up anyway. ``episodes=True`` also lists each synced record's conditions'
-    episodes of care (one request per condition) and journals their ids. ``dry_run`` sends no
-    write (lookups still happen) and writes no journal. ``on_progress`` is called with each
+    episodes of care (one request per condition) and journals their ids; a record the journal
+    holds without its episode ids is looked up again (not skipped) to fetch them. A row refused
+    before any request is journaled as failed, with its reason, when it has a usable external
+    id (not a repeated one). ``dry_run`` sends no write (lookups still happen) and writes no
+    journal. ``on_progress`` is called with each
     outcome as it happens (on the event loop; keep it quick).
     """
     concurrency, window = _sized(client, concurrency, window)
