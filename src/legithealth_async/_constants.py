@@ -82,6 +82,8 @@ PACER_DECREASE: Final = 0.9
 PACER_INCREASE: Final = 0.05
 PACER_MIN_SPAN: Final = 0.1
 PACER_MIN_RATE: Final = 1.0
+#: How long a journal write waits for another process holding the journal (ms).
+SYNC_JOURNAL_BUSY_TIMEOUT_MS: Final = 5000
 #: Sync input: the largest ``frequency.every`` either reader accepts (CSV and JSONL alike).
 SYNC_MAX_FREQUENCY_EVERY: Final = 9999
 #: Sync input: a CSV row spanning more physical lines than this is taken for an unmatched quote

@@ -16,7 +16,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from legithealth_async.sandbox import Sandbox, SandboxServer
 from legithealth_async.sync import Journal, sync_patients
 from legithealth_async.sync import journal as journal_module
 from legithealth_async.sync.journal import JournalReadOnlyError
+from tests.sync.conftest import CreateGate
 
 TRACEBACK_WORDS = ("Traceback", "sqlite3.", "cannot rollback", "OperationalError")
 
@@ -279,30 +279,16 @@ def test_a_corrupt_or_truncated_journal_is_one_clear_line_and_resumes(
 # ------------------------------------------------------------------------------- SIGTERM
 
 
-def _gate_creates(sandbox: Sandbox, at: int) -> tuple[threading.Event, threading.Event]:
-    """Freeze the server at its ``at``-th patient created: (reached, release)."""
-    reached, release = threading.Event(), threading.Event()
-    world = sandbox._world
-    create = world.create_patient
-
-    def gated(body: dict[str, Any]) -> dict[str, Any]:
-        answer = create(body)
-        if len(world.patients) == at:
-            reached.set()
-            release.wait(30)  # blocks the server's loop: every request waits
-        return answer
-
-    world.create_patient = gated  # type: ignore[method-assign]
-    return reached, release
-
-
 @pytest.mark.loopback
-def test_sigterm_stops_admitting_commits_the_journal_and_says_so(tmp_path: Path) -> None:
+def test_sigterm_stops_admitting_commits_the_journal_and_says_so(
+    tmp_path: Path, capsys: Any
+) -> None:
     path = tmp_path / "in.jsonl"
     write_patients(path, 400, seed=7)
     journal = tmp_path / "j.sqlite"
     sandbox = Sandbox(seed=7)
-    reached, release = _gate_creates(sandbox, 250)
+    gate = CreateGate(sandbox)
+    gate.arm(250)
     with SandboxServer(sandbox) as server:
         args = [sys.executable, "-m", "legithealth_async.cli", "sync", str(path)]
         args += ["--journal", str(journal), "--base-url", server.base_url, "--progress", "none"]
@@ -311,16 +297,19 @@ def test_sigterm_stops_admitting_commits_the_journal_and_says_so(tmp_path: Path)
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         try:
-            assert reached.wait(60), "the sync never reached the gate"
+            assert gate.reached.wait(60), "the sync never reached the gate"
+            # Users read a live journal: stats opens it read-only while the sync holds it.
+            assert main(["journal", "stats", str(journal)]) == cli.EXIT_OK
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=60)
         finally:
-            release.set()
+            gate.release.set()
             if process.poll() is None:
                 process.kill()
         assert process.returncode == cli.EXIT_STOPPED, (out, err)
         assert "interrupted (SIGTERM)" in err and "journal" in err
         assert "Traceback" not in err
+        assert "created" in capsys.readouterr().out  # the stats taken during the run
         with Journal(journal, read_only=True) as j:
             assert j.integrity_check()
             committed = sum(j.counts().values())
@@ -417,3 +406,17 @@ def test_the_terminal_never_gets_a_control_character(capsys: Any) -> None:
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
     assert "line 3: ServerError\\x1b[2J: code \\x1b]0;owned\\x07 \\x9b1m" in out
+
+
+def test_a_busy_journal_is_its_own_class(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    path = tmp_path / "in.jsonl"
+    write_patients(path, 5, seed=9)
+    journal = tmp_path / "j.sqlite"
+    Journal(journal).close()
+    monkeypatch.setattr(journal_module.C, "SYNC_JOURNAL_BUSY_TIMEOUT_MS", 50)
+    with contextlib.closing(sqlite3.connect(journal, isolation_level=None)) as other:
+        other.execute("BEGIN EXCLUSIVE")  # another process holds the journal
+        assert _sync(path, journal, Sandbox(seed=9)) == cli.EXIT_JOURNAL_BUSY
+        _one_clear_line(capsys.readouterr().err, "another process")
+        other.execute("ROLLBACK")
+    assert _sync(path, journal, Sandbox(seed=9)) == cli.EXIT_OK

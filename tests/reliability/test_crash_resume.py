@@ -14,9 +14,7 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -25,6 +23,7 @@ from legithealth_async import LegitHealth, RetryPolicy
 from legithealth_async.demo import write_patients
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
 from legithealth_async.sync import Journal, sync_patients
+from tests.sync.conftest import CreateGate
 
 from .conftest import check_created_as_recorded, make_records, state
 
@@ -39,35 +38,6 @@ def _journal_rows(path: Path) -> int:
         return 0
     with Journal(path, read_only=True) as journal:
         return sum(journal.counts().values())
-
-
-class _Gate:
-    """Freezes the sandbox server when it has created its ``at``-th patient.
-
-    The server's event loop blocks inside that create, so the sync in the other process can
-    make no further progress: the test reads the journal and kills the process in a known,
-    quiet state instead of racing a poll against the writer.
-    """
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self._world = sandbox._world
-        self._create = self._world.create_patient
-        self.at = -1
-        self.reached = threading.Event()
-        self.release = threading.Event()
-        self._world.create_patient = self._gated  # type: ignore[method-assign]
-
-    def arm(self, at: int) -> None:
-        self.at = at
-        self.reached.clear()
-        self.release.clear()
-
-    def _gated(self, body: dict[str, Any]) -> dict[str, Any]:
-        answer = self._create(body)
-        if len(self._world.patients) == self.at:
-            self.reached.set()
-            self.release.wait(60)
-        return answer
 
 
 def _check_journal_after_kill(path: Path, sandbox: Sandbox) -> int:
@@ -104,7 +74,7 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
     # journal commit: no outcome exists yet); then two random points further on.
     kill_at = [1, second, third]
 
-    gate = _Gate(sandbox)
+    gate = CreateGate(sandbox)
     with SandboxServer(sandbox) as server:
         args = [
             sys.executable,

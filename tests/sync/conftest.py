@@ -103,3 +103,35 @@ def state(sandbox: Sandbox) -> dict[str, Any]:
         basic = {k: v for k, v in p.items() if k not in ("id", "conditions")}
         out[ext] = (basic, conditions)
     return out
+
+
+class CreateGate:
+    """Freezes a served sandbox when it holds ``at`` patients (see :meth:`arm`).
+
+    The server's event loop blocks inside that create, so a sync in another process can make
+    no further progress: a test reads the journal and signals or kills the process in a known,
+    quiet state instead of racing a poll against the writer. Always ``release`` at the end.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        import threading
+
+        self._world = sandbox._world
+        self._create = self._world.create_patient
+        self.at = -1
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self._world.create_patient = self._gated  # type: ignore[method-assign]
+
+    def arm(self, at: int) -> None:
+        """Freeze at ``at`` patients (-1: never)."""
+        self.at = at
+        self.reached.clear()
+        self.release.clear()
+
+    def _gated(self, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self._create(body)
+        if len(self._world.patients) == self.at:
+            self.reached.set()
+            self.release.wait(60)
+        return answer

@@ -7,10 +7,8 @@ import io
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from legithealth_async.demo import synthetic_patients, write_patients
 from legithealth_async.sandbox import FaultPlan, Sandbox
 from legithealth_async.sync import EXPORT_COLUMNS, Journal, parse_record, sync_patients
 
-from .conftest import client_for, state
+from .conftest import CreateGate, client_for, state
 from .test_records import JSONL_CORPUS, JSONL_EXPECTED
 
 COUNT = 2000
@@ -35,16 +33,6 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]
         text=True,
         env={**os.environ, **(env or {})},
     )
-
-
-def _journal_rows(path: Path) -> int:
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0])
-    except sqlite3.Error:
-        return 0
 
 
 @pytest.mark.loopback
@@ -71,17 +59,20 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
     )
     env = {"LEGITHEALTH_API_TOKEN": server.token}
 
+    # Killed while the server is frozen at its 700th patient: no poll races the writer.
+    gate = CreateGate(sandbox)
+    gate.arm(700)
     first = _cli(*args, env=env)
-    deadline = time.monotonic() + 30
-    while _journal_rows(journal) < 300:
-        assert first.poll() is None, "the sync finished before it could be killed"
-        assert time.monotonic() < deadline, "the sync made no progress"
-        time.sleep(0.01)
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
-    first.communicate()
+    try:
+        assert gate.reached.wait(60), "the sync made no progress"
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+    finally:
+        gate.arm(-1)
+        gate.release.set()
     assert first.returncode == -signal.SIGKILL
-    done_before = _journal_rows(journal)
+    with Journal(journal, read_only=True) as j:
+        done_before = sum(j.counts().values())
     assert 300 <= done_before < COUNT
     created_before = len(sandbox.patients())
 

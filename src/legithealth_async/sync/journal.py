@@ -57,6 +57,7 @@ from typing import IO, Any, Self, TypeVar
 import anyio
 import anyio.to_thread
 
+from .. import _constants as C
 from ..errors import LegitHealthError
 from .outcomes import Outcome
 
@@ -302,7 +303,7 @@ class Journal:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
-            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute(f"PRAGMA busy_timeout={int(C.SYNC_JOURNAL_BUSY_TIMEOUT_MS)}")
             if self.read_only:
                 conn.execute("SELECT COUNT(*) FROM meta").fetchone()  # a journal at all?
             else:
