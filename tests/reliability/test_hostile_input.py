@@ -165,7 +165,11 @@ def test_readers_refuse_control_characters_and_nul_alike(tmp_path: Path) -> None
     assert _shape(list(iter_records(raw))) == expected[:1]
 
 
-@pytest.mark.parametrize(("every", "cell"), [(10_000, "10000w"), (10**400, "1" + "0" * 400 + "w")])
+@pytest.mark.parametrize(
+    ("every", "cell"),
+    [(10_000, "10000w"), (10**400, "1" + "0" * 400 + "w")],
+    ids=["10000", "400-digits"],
+)
 def test_readers_share_frequency_bounds(tmp_path: Path, every: int, cell: str) -> None:
     condition = {
         "pathologyCode": "ED80",
