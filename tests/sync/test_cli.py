@@ -285,3 +285,14 @@ def test_episodes_on_a_journal_that_holds_the_records_fetches_what_it_lacks(
     for entry in entries():
         assert set(entry.episode_ids) == set(entry.condition_ids.values())
     assert all(sandbox.create_effects(ext) == 1 for ext in sandbox.patients())
+
+
+def test_help_documents_every_exit_code(capsys) -> None:
+    from legithealth_async import cli
+
+    assert main(["sync", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for code in range(8):
+        assert f"; {code} " in text or f"codes: {code} " in text, code
+    codes = [getattr(cli, n) for n in dir(cli) if n.startswith("EXIT_") and n != "EXIT_CODES_HELP"]
+    assert sorted(codes) == list(range(8))  # each class its own code
