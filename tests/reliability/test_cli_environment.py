@@ -178,9 +178,9 @@ def _tmpfs(path: Path, size: str) -> Iterator[Path]:
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 def test_a_really_full_tmpfs_is_one_clear_line_and_resumes(tmp_path: Path, capsys: Any) -> None:
     path = tmp_path / "in.jsonl"
-    write_patients(path, 3000, seed=4)
+    write_patients(path, 1200, seed=4)
     sandbox = Sandbox(seed=4)
-    with _tmpfs(tmp_path / "disk", "256k") as disk:
+    with _tmpfs(tmp_path / "disk", "128k") as disk:
         journal = disk / "j.sqlite"
         assert _sync(path, journal, sandbox) == cli.EXIT_DISK_FULL
         _one_clear_line(capsys.readouterr().err, "full")
@@ -189,7 +189,7 @@ def test_a_really_full_tmpfs_is_one_clear_line_and_resumes(tmp_path: Path, capsy
             if Path(f"{journal}{suffix}").exists():
                 shutil.copyfile(f"{journal}{suffix}", f"{rescued}{suffix}")
     assert _sync(path, rescued, sandbox) == cli.EXIT_OK  # moved to a disk with room
-    _patients_once(sandbox, 3000)
+    _patients_once(sandbox, 1200)
 
 
 # ----------------------------------------------------- read-only, corrupt, truncated
