@@ -22,9 +22,8 @@ from legithealth_async.sync import (
     SyncOutcome,
     aiter_records,
     iter_records,
-    sync_patients,
 )
-from tests.sync.conftest import client_for
+from tests.sync.conftest import client_for, run
 
 
 def _line(external_id: str, **extra: Any) -> str:
@@ -35,7 +34,7 @@ def _line(external_id: str, **extra: Any) -> str:
 async def _sync(path: Path, journal: Journal | None = None) -> tuple[list[SyncOutcome], Sandbox]:
     sandbox = Sandbox(seed=5)
     async with client_for(sandbox) as lh:
-        outcomes = [o async for o in sync_patients(lh, aiter_records(path), journal=journal)]
+        outcomes = await run(lh, aiter_records(path), journal=journal)
     return outcomes, sandbox
 
 
