@@ -343,8 +343,9 @@ async def test_a_cancelled_sync_closes_its_input(tmp_path: Path) -> None:
     sandbox = Sandbox(seed=8)
     async with client_for(sandbox) as lh:
         with anyio.CancelScope() as scope:
-            async for _ in sync_patients(lh, source()):
-                scope.cancel()
+            async with sync_patients(lh, source()) as outcomes:
+                async for _ in outcomes:
+                    scope.cancel()
     assert closed == [True]  # closed by the sync itself (no garbage collection involved)
     assert not _is_open(path)
 
