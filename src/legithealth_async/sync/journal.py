@@ -445,7 +445,7 @@ class Journal:
         rows = [
             (
                 e.external_id,
-                e.outcome.value,
+                Outcome(e.outcome).value,
                 e.content_hash,
                 e.patient_id,
                 json.dumps(e.condition_ids, sort_keys=True),
