@@ -10,13 +10,15 @@ import asyncio
 import datetime as dt
 import json
 import random
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 
 from legithealth_async.sandbox import Sandbox
+from legithealth_async.sync import PatientRecord, parse_record
 
 
 async def no_sleep(_: float) -> None:
@@ -109,35 +111,58 @@ def state(sandbox: Sandbox) -> dict[str, Any]:
     return out
 
 
-_CONDITIONS = [
-    ("EA90", "armLeft"),
-    ("ED80", "headFront"),
-    ("2C30", "scalp"),
-    ("EA80", "trunkFront"),
-]
+_PATHOLOGIES = ("EA90", "ED80", "2C30", "2C31", "EA80", "ED63.0")
+_SITES = ("headFront", "trunkFront", "trunkBack", "armLeft", "armRight", "handLeft", "scalp")
 
 
-def synthetic_patients(count: int, *, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """``count`` valid JSONL-shaped patient records (camelCase keys), the same for a seed."""
+def synthetic_patients(count: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``count`` valid patients as JSONL objects (camelCase), the same for a seed: 0-3 conditions
+    each (40% tracked, every 1-4 days/weeks/months), an email for most, a phone for the rest and
+    for half of the others."""
     rng = random.Random(seed)
+    out = []
     for n in range(count):
-        born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randint(0, 24000))
-        record: dict[str, Any] = {
-            "externalId": f"HRM-{seed}-{n:06d}",
-            "firstName": rng.choice(["Ada", "Grace", "Alan", "Edsger", "Barbara"]),
-            "lastName": rng.choice(["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov"]),
-            "email": f"patient{n}@example.org",
-            "birthDate": born.isoformat(),
-            "gender": rng.choice(["female", "male"]),
-            "language": rng.choice(["es", "en"]),
-            "conditions": [],
-        }
-        if rng.random() < 0.5:
-            record["phone"] = f"+346{rng.randint(0, 99_999_999):08d}"
-        for pathology, site in rng.sample(_CONDITIONS, rng.randint(0, 2)):
+        conditions = []
+        for pathology, site in rng.sample(
+            [(p, s) for p in _PATHOLOGIES for s in _SITES], rng.randint(0, 3)
+        ):
             condition: dict[str, Any] = {"pathologyCode": pathology, "bodySiteCode": site}
-            if rng.random() < 0.3:
+            if rng.random() < 0.4:
                 condition["isTracked"] = True
-                condition["frequency"] = {"every": rng.randint(1, 4), "unit": "week"}
-            record["conditions"].append(condition)
-        yield record
+                unit = rng.choice(("day", "week", "month"))
+                condition["frequency"] = {"every": rng.randint(1, 4), "unit": unit}
+            conditions.append(condition)
+        born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randint(0, 29000))
+        patient: dict[str, Any] = {
+            "externalId": f"HRM-{seed % 1000:03d}-{n:06d}",
+            "firstName": rng.choice(("Ada", "Grace", "Alan", "Emmy", "Lucía", "Hugo")),
+            "lastName": rng.choice(("Lovelace", "Hopper", "Turing", "Noether", "García", "Peña")),
+            "birthDate": born.isoformat(),
+            "gender": rng.choice(("female", "male", "other", "unknown")),
+            "language": rng.choice(("es", "en", "ca", "fr")),
+            "conditions": conditions,
+        }
+        if rng.random() < 0.85:
+            patient["email"] = f"patient{n:06d}@example.org"
+        if "email" not in patient or rng.random() < 0.5:
+            patient["phone"] = f"+346{rng.randint(10_000_000, 99_999_999)}"
+        out.append(patient)
+    return out
+
+
+def write_patients(path: Path, count: int, seed: int = 0) -> int:
+    """Write ``synthetic_patients(count, seed=seed)`` to ``path`` as JSONL; returns how many."""
+    with path.open("w", encoding="utf-8") as f:
+        for patient in synthetic_patients(count, seed=seed):
+            f.write(json.dumps(patient, ensure_ascii=False) + "\n")
+    return count
+
+
+def make_records(count: int, seed: int = 0) -> list[PatientRecord]:
+    """``synthetic_patients`` parsed as the sync parses them, each with its line number."""
+    out = []
+    for line, raw in enumerate(synthetic_patients(count, seed=seed), start=1):
+        record = parse_record(raw, line=line)
+        assert isinstance(record, PatientRecord), record
+        out.append(record)
+    return out

@@ -1,4 +1,4 @@
-"""Helpers shared by the reliability tests: records, the expected end state, checks on it."""
+"""Helpers shared by the reliability tests: checks on the end state (the rest is in _toolkit)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,26 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from legithealth_async.demo import synthetic_patients
+from _toolkit import held_conditions, make_records, state
+
 from legithealth_async.sandbox import Sandbox
-from legithealth_async.sync import PatientRecord, SyncOutcome, parse_record
+from legithealth_async.sync import PatientRecord, SyncOutcome
+
+__all__ = [
+    "check_created_as_recorded",
+    "faults_by_kind",
+    "held_conditions",
+    "make_records",
+    "outcome_counts",
+    "state",
+    "wanted_conditions",
+]
 
 
-def make_records(count: int, seed: int) -> list[PatientRecord]:
-    """``count`` synthetic records (the demo's generator), each with its line number."""
-    out = []
-    for i, raw in enumerate(synthetic_patients(count, seed=seed)):
-        record = parse_record(raw, line=i + 1)
-        assert isinstance(record, PatientRecord)
-        out.append(record)
-    return out
-
-
-def _freq(frequency: Any) -> tuple[int, str] | None:
+def _frequency(frequency: Any) -> tuple[int, str] | None:
+    """A record's condition frequency as (every, unit), like ``held_conditions`` gives it."""
     if frequency is None:
         return None
-    if isinstance(frequency, dict):
-        return int(frequency["every"]), str(frequency["unit"])
     return int(frequency.every), str(getattr(frequency.unit, "value", frequency.unit))
 
 
@@ -36,17 +36,9 @@ def wanted_conditions(record: PatientRecord) -> list[tuple[str, str, bool, Any]]
             str(c.pathology_code),
             str(c.body_site_code),
             bool(c.is_tracked),
-            _freq(c.frequency) if c.is_tracked else None,
+            _frequency(c.frequency) if c.is_tracked else None,
         )
         for c in record.conditions
-    )
-
-
-def held_conditions(patient: dict[str, Any]) -> list[tuple[str, str, bool, Any]]:
-    """The conditions the sandbox holds for a patient, in the same shape."""
-    return sorted(
-        (c["pathologyCode"], c["bodySiteCode"], c["isTracked"], _freq(c["frequency"]))
-        for c in patient["conditions"]
     )
 
 
@@ -77,15 +69,6 @@ def check_created_as_recorded(sandbox: Sandbox, records: Iterable[PatientRecord]
             checked["conditions"] += 1
             checked["episodes"] += len(episodes)
     return dict(checked)
-
-
-def state(sandbox: Sandbox) -> dict[str, Any]:
-    """The sandbox's patients without Legit.Health's ids: what a sync is supposed to produce."""
-    out = {}
-    for ext, p in sandbox.patients().items():
-        basic = {k: v for k, v in p.items() if k not in ("id", "conditions")}
-        out[ext] = (basic, held_conditions(p))
-    return out
 
 
 def outcome_counts(outcomes: Iterable[SyncOutcome]) -> dict[str, int]:

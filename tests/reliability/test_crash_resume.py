@@ -18,9 +18,9 @@ from pathlib import Path
 
 import anyio
 import pytest
+from _toolkit import write_patients
 
 from legithealth_async import LegitHealth, RetryPolicy
-from legithealth_async.demo import write_patients
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
 from legithealth_async.sync import Journal, sync_patients
 from tests.sync.conftest import CreateGate
