@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from _toolkit import Sleeps
 
 from legithealth_async import LegitHealth, RetryPolicy
 
@@ -40,13 +41,6 @@ def patient_json(external_id: str, **over: Any) -> dict[str, Any]:
 
 def error_json(code: str, message: str = "nope") -> dict[str, Any]:
     return {"success": False, "message": message, "errorCode": code}
-
-
-class Sleeps(list[float]):
-    """Records every backoff instead of sleeping."""
-
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _toolkit import no_sleep
 from pytest_httpx import HTTPXMock
 
 from legithealth_async import (
@@ -183,9 +184,6 @@ async def test_no_pii_or_token_anywhere(
 ) -> None:
     httpx_mock.add_callback(_answer(status, exc), is_reusable=True)
     caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
-
-    async def no_sleep(_: float) -> None:
-        return None
 
     seen_outcomes = 0
     async with LegitHealth(

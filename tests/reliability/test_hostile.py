@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _toolkit import no_sleep
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,10 +48,6 @@ HOSTILE_IDS = [
     "semi;colon",
     "back\\slash",
 ]
-
-
-async def _no_sleep(_: float) -> None:
-    return None
 
 
 @pytest.fixture(params=["in-process", "loopback"])
@@ -123,7 +120,7 @@ async def test_a_stalled_body_fires_the_read_timeout(legithealth_sandbox: Sandbo
             base_url=server.base_url,
             timeout=httpx.Timeout(2.0, read=0.3),
             max_retries=1,
-            sleep=_no_sleep,
+            sleep=no_sleep,
         ) as lh:
             started = dt.datetime.now(dt.UTC)
             with pytest.raises(APITimeoutError):
