@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, Unpack
 
-from .._request import Pacer
+from .._send import Pacer
 from ..models import EpisodeOfCare, Patient
 from ..pagination import Lookup
 from ..resources.patients import PatientFields
