@@ -47,6 +47,8 @@ class EpisodesOfCare(Resource):
 
         def active(episodes: list[EpisodeOfCare]) -> EpisodeOfCare | None:
             for episode in episodes:
+                if episode.condition_id != condition_id:  # a lying list: never ours
+                    continue
                 if episode.status == EpisodeOfCareStatus.ACTIVE and (
                     external_id is None or episode.external_id == external_id
                 ):
