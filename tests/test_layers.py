@@ -42,6 +42,13 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
 }
 
 
+#: Known circles inside one package (edges ignored by the circle check), with who removes them.
+KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {
+    # sandbox/cli.py imports MissingExtraError from the package __init__, which imports cli.
+    ("sandbox.cli", "sandbox"): "C2 (sandbox): MissingExtraError could live in sandbox/errors.py",
+}
+
+
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -130,7 +137,7 @@ def test_no_import_circle() -> None:
         m: {
             d if d in graph else d.rsplit(".", 1)[0]
             for d in deps
-            if (_top(m), _top(d)) not in known
+            if (_top(m), _top(d)) not in known and (m, d) not in KNOWN_CIRCLE_EDGES
         }
         for m, deps in graph.items()
     }
