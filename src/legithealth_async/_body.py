@@ -8,10 +8,14 @@ with ``max_length``: memory never exceeds the bound (plus one wire chunk), whate
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
 import httpx
 
 from .errors import UnexpectedResponseError
+
+#: Inflated at most this much per zlib call: the peak stays near the bound, not twice it.
+_PIECE = 1024 * 1024
 
 
 class _Inflater:
@@ -29,17 +33,22 @@ class _Inflater:
         else:
             self._d = None
 
-    def feed(self, data: bytes, room: int) -> bytes:
-        """At most ``room + 1`` decoded bytes of ``data`` (more than ``room`` means: too big)."""
+    def feed(self, data: bytes, room: int) -> Iterator[bytes]:
+        """The decoded pieces of ``data`` (each at most ``_PIECE``), stopping past ``room``."""
         if self._d is None:
-            return data
+            yield data
+            return
         if self._deflate and self._first:
             self._first = False
             try:
-                return self._d.decompress(data, room + 1)
+                zlib.decompressobj().decompress(data[:2])
             except zlib.error:  # a raw deflate stream (no zlib header)
                 self._d = zlib.decompressobj(-zlib.MAX_WBITS)
-        return self._d.decompress(data, room + 1)
+        while data and room >= 0:
+            piece = self._d.decompress(data, min(room + 1, _PIECE))
+            data = self._d.unconsumed_tail
+            room -= len(piece)
+            yield piece
 
     def flush(self, room: int) -> bytes:
         if self._d is None:
@@ -73,16 +82,23 @@ async def _inflate(
     operation: str, response: httpx.Response, limit: int, inflater: _Inflater
 ) -> bytes:
     status = response.status_code
-    out = bytearray()
+    # A list of pieces, joined once at the end: growing one buffer would copy it on every
+    # resize and double the peak.
+    pieces: list[bytes] = []
+    size = 0
     try:
         async for chunk in response.aiter_raw():
-            out += inflater.feed(chunk, limit - len(out))
-            if len(out) > limit:
+            for piece in inflater.feed(chunk, limit - size):
+                pieces.append(piece)
+                size += len(piece)
+            if size > limit:
                 break
         else:
-            out += inflater.flush(limit - len(out))
+            piece = inflater.flush(limit - size)
+            pieces.append(piece)
+            size += len(piece)
     except zlib.error:
         raise UnexpectedResponseError(operation, status, "corrupt compressed body") from None
-    if len(out) > limit:
+    if size > limit:
         raise UnexpectedResponseError(operation, status, f"body over {limit} bytes (decoded)")
-    return bytes(out)
+    return b"".join(pieces)

@@ -258,13 +258,18 @@ async def test_a_gzip_bomb_is_refused_without_inflating_it() -> None:
     assert peak < 8 * bound  # the bound, plus a wire chunk, never the 64 MiB
 
 
-async def test_a_compressed_answer_within_the_bound_is_read() -> None:
+@pytest.mark.parametrize(
+    ("encoding", "wbits"),
+    [("gzip", 16 + zlib.MAX_WBITS), ("deflate", zlib.MAX_WBITS), ("deflate", -zlib.MAX_WBITS)],
+    ids=["gzip", "deflate-zlib", "deflate-raw"],
+)
+async def test_a_compressed_answer_within_the_bound_is_read(encoding: str, wbits: int) -> None:
     body = json.dumps([patient_json("p1")]).encode()
-    z = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
-    gz = z.compress(body) + z.flush()
+    z = zlib.compressobj(wbits=wbits)
+    packed = z.compress(body) + z.flush()
 
     async def handler(method: str, path: str, writer: asyncio.StreamWriter) -> None:
-        writer.write(answer(200, gz, {"content-encoding": "gzip"}))
+        writer.write(answer(200, packed, {"content-encoding": encoding}))
 
     async with raw_server(handler) as (url, _), client(url, Sleeps()) as lh:
         patient = await lh.patients.get("p1")
