@@ -145,8 +145,8 @@ class LegitHealthView:
         retried after an ambiguous failure; anything else raises
         :class:`~legithealth_async.errors.AmbiguousOutcomeError` unless ``idempotent=True``::
 
-            from legithealth_async._generated.api.status import get_service_status
-            status = await lh.call_generated(get_service_status, parse=ServiceStatus.from_dict)
+            from legithealth_async._generated.api.<tag> import <new_operation>
+            value = await lh.call_generated(<new_operation>, ..., parse=<Model>.from_dict)
         """
         call = generated_call(endpoint, args, kwargs, parse=parse, idempotent=idempotent)
         return await self._session.call(call)
