@@ -9,8 +9,9 @@
 """
 
 from ._retry import RetryPolicy
+from ._session import RawResponse
 from ._version import __version__ as __version__
-from .client import LegitHealth
+from .client import LegitHealth, LegitHealthView
 from .errors import (
     ActiveEpisodeExistsError,
     AmbiguousOutcomeError,
@@ -81,6 +82,7 @@ __all__ = [
     "InternalServerError",
     "LegitHealth",
     "LegitHealthError",
+    "LegitHealthView",
     "Lookup",
     "NotFoundError",
     "PathologyCode",
@@ -90,6 +92,7 @@ __all__ = [
     "Practitioner",
     "PractitionerAlreadyExistsError",
     "RateLimitError",
+    "RawResponse",
     "RetryPolicy",
     "Specialty",
     "UnexpectedResponseError",

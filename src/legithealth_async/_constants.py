@@ -31,6 +31,11 @@ DEFAULT_TRANSPORT: Final = "auto"
 #: square of a pool's size; see _transport.py).
 POOL_SHARD_SIZE: Final = 4
 
+#: One attempt's total deadline (send, wait, read the whole answer) when none is given:
+#: connect + write + ATTEMPT_DEADLINE_READS x read (95 s with the default timeouts). The read
+#: timeout bounds each chunk, so without it a server dribbling a byte at a time never ends.
+ATTEMPT_DEADLINE_READS: Final = 2.0
+
 #: Exponential backoff: BACKOFF_INITIAL * 2**(n-1), capped at BACKOFF_MAX, times a random factor
 #: in [1 - BACKOFF_JITTER, 1].
 BACKOFF_INITIAL: Final = 0.5
@@ -50,7 +55,8 @@ MAX_IDS_PER_REQUEST: Final = 100
 MAX_QUERY_BYTES: Final = 6000
 #: The spec's bound on an external id.
 MAX_EXTERNAL_ID_LENGTH: Final = 255
-#: A response body larger than this is refused (a hostile or broken server cannot exhaust memory).
+#: A response body larger than this, decoded (a gzip bomb inflates 170x), is refused: a hostile
+#: or broken server cannot exhaust memory.
 MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
 
 #: Headers a server may use for its request id, in order of preference.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from ._generated import models as gen
 from ._generated.api.encounters import create_encounter
@@ -34,25 +34,67 @@ from ._generated.api.practitioners import (
 from ._generated.models.patient_create import PatientCreateKwargs
 from ._generated.models.patient_patch import PatientPatchKwargs
 from ._generated.types import ParseError
-from .models import AuthToken
+from .models import AuthToken, Encounter, EpisodeOfCare, Patient, Practitioner
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True, slots=True)
-class Operation(Generic[T]):
-    """What the request path needs to know of one operation."""
+class Call(Generic[T]):
+    """One operation with its arguments: what to send, and how to read and check the answer."""
+
+    name: str
+    path: str
+    spec: dict[str, Any]
+    """The generated ``_get_kwargs`` result: method, url, params, json."""
+    success: int | None
+    """The status of success (None: any 2xx)."""
+    parse: Callable[[Any], T]
+    idempotent: bool
+    check: Callable[[T], str | None] | None = None
+    """What the request pinned that the answer must repeat: the field that differs, else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[P, T]):
+    """What the request path needs to know of one operation.
+
+    ``build`` is the generated ``_get_kwargs``: :meth:`bind` takes exactly its parameters, so a
+    change of a generated signature is a type error wherever the facade calls it.
+    """
 
     name: str
     """The documented operationId (used in logs and errors)."""
     path: str
     """The path template, safe to log: it names parameters, never their values."""
-    build: Callable[..., dict[str, Any]]
+    build: Callable[P, dict[str, Any]]
     """The generated request builder (``_get_kwargs``)."""
     success: int
     parse: Callable[[Any], T]
     idempotent: bool
     """Safe to repeat after an ambiguous failure (reads and state-setting patches)."""
+    pins: Callable[Concatenate[T, P], str | None] | None = None
+    """Given the parsed answer and the arguments: the pinned field the answer contradicts."""
+
+    def bind(self, *args: P.args, **kwargs: P.kwargs) -> Call[T]:
+        """This operation with its (type-checked) arguments."""
+        pins = self.pins
+        check: Callable[[T], str | None] | None = None
+        if pins is not None:
+
+            def check(value: T) -> str | None:
+                return pins(value, *args, **kwargs)
+
+        return Call(
+            self.name,
+            self.path,
+            self.build(*args, **kwargs),
+            self.success,
+            self.parse,
+            self.idempotent,
+            check,
+        )
 
 
 # ---------------------------------------------------------------------------------- parsing
@@ -148,16 +190,70 @@ def practitioner_create_body(
     )
 
 
+# ------------------------------------------------------------------------------------- pins
+# What a request pins that its answer must repeat: an answer about another resource (another
+# patient's body) is an unexpected response, never accepted as ours.
+
+
+def _differs(field: str, got: object, sent: object) -> str | None:
+    return field if got != sent else None
+
+
+def _pin_patient_create(p: Patient, *, body: gen.PatientCreate) -> str | None:
+    return _differs("externalId", p.external_id, body.external_id)
+
+
+def _pin_patient_patch(p: Patient, external_id: str, *, body: gen.PatientPatch) -> str | None:
+    return _differs("externalId", p.external_id, external_id)
+
+
+def _pin_episode_create(
+    e: EpisodeOfCare, condition_id: str, *, body: gen.EpisodeOfCareCreate
+) -> str | None:
+    sent = body.external_id
+    return _differs("conditionId", e.condition_id, condition_id) or (
+        None if sent is None else _differs("externalId", e.external_id, sent)
+    )
+
+
+def _pin_episode_patch(
+    e: EpisodeOfCare, episode_of_care_id: str, *, body: gen.EpisodeOfCarePatch
+) -> str | None:
+    return _differs("id", e.id, episode_of_care_id)
+
+
+def _pin_encounter(
+    e: Encounter, episode_of_care_id: str, *, body: gen.EncounterCreate
+) -> str | None:
+    return _differs("episodeOfCareId", e.episode_of_care_id, episode_of_care_id)
+
+
+def _pin_practitioner(p: Practitioner, *, body: gen.PractitionerCreate) -> str | None:
+    return _differs("externalId", p.external_id, body.external_id)
+
+
 # ------------------------------------------------------------------------------- operations
 
 CREATE_PATIENT = Operation(
-    "createPatient", "/patients", create_patient._get_kwargs, 201, parse_patient, False
+    "createPatient",
+    "/patients",
+    create_patient._get_kwargs,
+    201,
+    parse_patient,
+    False,
+    pins=_pin_patient_create,
 )
 GET_PATIENTS = Operation(
     "getPatients", "/patients", get_patients._get_kwargs, 200, parse_patients, True
 )
 PATCH_PATIENT = Operation(
-    "patchPatient", "/patients/{externalId}", patch_patient._get_kwargs, 200, parse_patient, True
+    "patchPatient",
+    "/patients/{externalId}",
+    patch_patient._get_kwargs,
+    200,
+    parse_patient,
+    True,
+    pins=_pin_patient_patch,
 )
 #: Token generation is repeatable; with the email link it is not (see the resources).
 GET_PATIENTS_AUTH_TOKENS = Operation(
@@ -183,6 +279,7 @@ CREATE_EPISODE_OF_CARE = Operation(
     201,
     parse_episode,
     False,
+    pins=_pin_episode_create,
 )
 PATCH_EPISODE_OF_CARE = Operation(
     "patchEpisodeOfCare",
@@ -191,6 +288,7 @@ PATCH_EPISODE_OF_CARE = Operation(
     200,
     parse_episode,
     True,
+    pins=_pin_episode_patch,
 )
 CREATE_ENCOUNTER = Operation(
     "createEncounter",
@@ -199,6 +297,7 @@ CREATE_ENCOUNTER = Operation(
     201,
     parse_encounter,
     False,
+    pins=_pin_encounter,
 )
 CREATE_PRACTITIONER = Operation(
     "createPractitioner",
@@ -207,6 +306,7 @@ CREATE_PRACTITIONER = Operation(
     201,
     parse_practitioner,
     False,
+    pins=_pin_practitioner,
 )
 GET_PRACTITIONER_SPECIALTIES = Operation(
     "getPractitionerSpecialties",

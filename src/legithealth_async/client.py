@@ -7,22 +7,152 @@ import importlib.util
 import os
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar, overload
 
 import httpx
 
 from . import _constants as C
+from ._generated_call import Endpoint, generated_call
 from ._logs import redact_httpx_logs_for
-from ._request import Pacer, Requester, RequestOptions
 from ._retry import RetryPolicy
+from ._send import Pacer, RequestOptions, Sender
+from ._session import Session
 from ._transport import DefaultTransport, TransportName, environment_proxy
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
 
-__all__ = ["LegitHealth"]
+__all__ = ["LegitHealth", "LegitHealthView"]
+
+T = TypeVar("T")
 
 
-class LegitHealth:
+class LegitHealthView:
+    """The resources and settings of a client: :class:`LegitHealth` itself, or a view of it made
+    by :meth:`with_options` (same connections, limit and lifetime; other settings).
+
+    Resources are made on first use, each on this view's frozen session.
+    """
+
+    __slots__ = ("_encounters", "_episodes_of_care", "_patients", "_practitioners", "_session")
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._patients: Patients | None = None
+        self._episodes_of_care: EpisodesOfCare | None = None
+        self._encounters: Encounters | None = None
+        self._practitioners: Practitioners | None = None
+
+    @property
+    def patients(self) -> Patients:
+        """createPatient, getPatients, patchPatient, getPatientsAuthTokens."""
+        if self._patients is None:
+            self._patients = Patients(self._session)
+        return self._patients
+
+    @property
+    def episodes_of_care(self) -> EpisodesOfCare:
+        """getEpisodesOfCare, createEpisodeOfCare, patchEpisodeOfCare."""
+        if self._episodes_of_care is None:
+            self._episodes_of_care = EpisodesOfCare(self._session)
+        return self._episodes_of_care
+
+    @property
+    def encounters(self) -> Encounters:
+        """createEncounter."""
+        if self._encounters is None:
+            self._encounters = Encounters(self._session)
+        return self._encounters
+
+    @property
+    def practitioners(self) -> Practitioners:
+        """createPractitioner, getPractitionerSpecialties, getPractitionerAuthTokens."""
+        if self._practitioners is None:
+            self._practitioners = Practitioners(self._session)
+        return self._practitioners
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests in flight at once (fixed when the client is made)."""
+        return self._session.sender.max_in_flight
+
+    @property
+    def in_flight(self) -> int:
+        """Requests in flight now (0 when the client is idle)."""
+        return self._session.sender.in_flight
+
+    @property
+    def base_url(self) -> str:
+        """The base URL every request goes to."""
+        return self._session.sender.base_url
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client was closed."""
+        return self._session.sender.closed
+
+    def with_options(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        attempt_deadline: float | None = None,
+        pacer: Pacer | None = None,
+    ) -> LegitHealthView:
+        """A view of this client with other settings for the calls made through it.
+
+        It shares the connection pool, the in-flight limit and the lifetime of this client::
+
+            await lh.with_options(max_retries=0, timeout=5).patients.get("a449666c710c")
+
+        ``pacer`` spaces every attempt sent through the view (the bulk sync's ``RatePacer``
+        learns the server's rate limit this way).
+        """
+        options = self._session.options
+        policy = retry_policy or options.retry
+        if max_retries is not None:
+            policy = _with_retries(policy, max_retries)
+        changed = dataclasses.replace(
+            options,
+            timeout=options.timeout if timeout is None else _timeout(timeout),
+            retry=policy,
+            attempt_deadline=_deadline(attempt_deadline, options.attempt_deadline),
+            pacer=pacer if pacer is not None else options.pacer,
+        )
+        return LegitHealthView(Session(self._session.sender, changed))
+
+    @overload
+    async def call_generated(
+        self, endpoint: Endpoint, /, *args: Any, parse: Callable[[Any], T], **kwargs: Any
+    ) -> T: ...
+    @overload
+    async def call_generated(self, endpoint: Endpoint, /, *args: Any, **kwargs: Any) -> Any: ...
+    async def call_generated(
+        self,
+        endpoint: Endpoint,
+        /,
+        *args: Any,
+        parse: Callable[[Any], Any] | None = None,
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call an operation that has no method here yet, through this client's request path.
+
+        ``endpoint`` is a generated endpoint module (or its ``_get_kwargs``); ``args`` and
+        ``kwargs`` are its parameters. Retries, the in-flight limit, the deadline, the size bound
+        and the error mapping apply as to any call. Any 2xx succeeds; ``parse`` turns the JSON
+        answer (None when empty) into a value (default: the JSON itself). Reads (GET/HEAD) are
+        retried after an ambiguous failure; anything else raises
+        :class:`~legithealth_async.errors.AmbiguousOutcomeError` unless ``idempotent=True``::
+
+            from legithealth_async._generated.api.<tag> import <new_operation>
+            value = await lh.call_generated(<new_operation>, ..., parse=<Model>.from_dict)
+        """
+        call = generated_call(endpoint, args, kwargs, parse=parse, idempotent=idempotent)
+        return await self._session.call(call)
+
+
+class LegitHealth(LegitHealthView):
     """The async client of the Legit.Health integration API.
 
     ::
@@ -39,17 +169,11 @@ class LegitHealth:
     an ``httpx.AsyncBaseTransport`` of yours (e.g. the sandbox's). Or pass a whole
     ``http_client`` of your own (yours to close; give it room for ``max_in_flight`` connections,
     ideally no more than 32 in one pool). ``retry_policy`` and ``sleep`` let tests pin the backoff.
+    ``attempt_deadline`` bounds one attempt end to end (default: derived from ``timeout``),
+    ``max_response_bytes`` an answer's decoded size.
     """
 
-    __slots__ = (
-        "_options",
-        "_requester",
-        "encounters",
-        "episodes_of_care",
-        "max_in_flight",
-        "patients",
-        "practitioners",
-    )
+    __slots__ = ()
 
     def __init__(
         self,
@@ -64,6 +188,8 @@ class LegitHealth:
         http2: bool = False,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        attempt_deadline: float | None = None,
+        max_response_bytes: int = C.MAX_RESPONSE_BYTES,
     ) -> None:
         token = api_token if api_token is not None else os.environ.get(C.ENV_API_TOKEN)
         if not token:
@@ -73,33 +199,11 @@ class LegitHealth:
         _check_base_url(url, injected=injected)
         if max_in_flight < 1:
             raise ConfigurationError("max_in_flight must be at least 1")
-        if transport is not None and http_client is not None:
-            raise ConfigurationError("pass either transport or http_client, not both")
-        if http2 and importlib.util.find_spec("h2") is None:
-            raise ConfigurationError(
-                "http2=True needs the h2 package: pip install 'legithealth-async[http2]'"
-            )
-        if http_client is None:
-            if not isinstance(transport, httpx.AsyncBaseTransport):
-                transport = _default_transport(
-                    transport or C.DEFAULT_TRANSPORT, url, max_in_flight, http2
-                )
-            http = httpx.AsyncClient(
-                base_url=url,
-                transport=transport,
-                headers={"User-Agent": C.USER_AGENT},
-                follow_redirects=False,
-                # Proxies are the transport's: with trust_env, httpx would mount a pool of its
-                # own (TLS context and all) for every proxy the environment names.
-                trust_env=False,
-            )
-            # The API authenticates by token and sets no cookie we need: httpx's extraction
-            # (a urllib request and response emulated per answer) is ~9% of a request's CPU.
-            http._cookies = _NoCookies()
-        else:
-            http = http_client  # used as it is: its own base_url and settings are not touched
+        if max_response_bytes < 1:
+            raise ConfigurationError("max_response_bytes must be at least 1")
+        http = _http_client(url, max_in_flight, transport, http_client, http2)
         redact_httpx_logs_for(httpx.URL(url))
-        requester = Requester(
+        sender = Sender(
             http=http,
             owns_http=http_client is None,
             base_url=url,
@@ -109,67 +213,19 @@ class LegitHealth:
         policy = retry_policy or RetryPolicy()
         if max_retries is not None:
             policy = _with_retries(policy, max_retries)
-        options = RequestOptions(timeout=_timeout(timeout), retry=policy)
+        options = RequestOptions(
+            timeout=_timeout(timeout),
+            retry=policy,
+            attempt_deadline=_deadline(attempt_deadline, None),
+            max_response_bytes=max_response_bytes,
+        )
         if sleep is not None:
             options = dataclasses.replace(options, sleep=sleep)
-        self._bind(requester, options, max_in_flight)
-
-    def _bind(self, requester: Requester, options: RequestOptions, max_in_flight: int) -> None:
-        self._requester = requester
-        self._options = options
-        self.max_in_flight = max_in_flight
-        self.patients = Patients(self)
-        self.episodes_of_care = EpisodesOfCare(self)
-        self.encounters = Encounters(self)
-        self.practitioners = Practitioners(self)
-
-    def with_options(
-        self,
-        *,
-        timeout: httpx.Timeout | float | None = None,
-        max_retries: int | None = None,
-        retry_policy: RetryPolicy | None = None,
-        pacer: Pacer | None = None,
-    ) -> LegitHealth:
-        """A view of this client with other settings for the calls made through it.
-
-        It shares the connection pool, the in-flight limit and the lifetime of this client::
-
-            await lh.with_options(max_retries=0, timeout=5).patients.get("a449666c710c")
-
-        ``pacer`` spaces every attempt sent through the view (the bulk sync's ``RatePacer``
-        learns the server's rate limit this way).
-        """
-        options = self._options
-        policy = retry_policy or options.retry
-        if max_retries is not None:
-            policy = _with_retries(policy, max_retries)
-        view = object.__new__(LegitHealth)
-        view._bind(
-            self._requester,
-            RequestOptions(
-                timeout=options.timeout if timeout is None else _timeout(timeout),
-                retry=policy,
-                sleep=options.sleep,
-                pacer=pacer if pacer is not None else options.pacer,
-            ),
-            self.max_in_flight,
-        )
-        return view
-
-    @property
-    def base_url(self) -> str:
-        """The base URL every request goes to."""
-        return self._requester.base_url
-
-    @property
-    def closed(self) -> bool:
-        """Whether the client was closed."""
-        return self._requester.closed
+        super().__init__(Session(sender, options))
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it is your own ``http_client``). Idempotent."""
-        await self._requester.aclose()
+        await self._session.sender.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -185,7 +241,7 @@ class LegitHealth:
     def __repr__(self) -> str:
         return (
             f"LegitHealth(base_url={self.base_url!r}, max_retries="
-            f"{self._options.retry.max_retries}, max_in_flight={self.max_in_flight})"
+            f"{self._session.options.retry.max_retries}, max_in_flight={self.max_in_flight})"
         )
 
 
@@ -194,6 +250,46 @@ class _NoCookies(httpx.Cookies):
 
     def extract_cookies(self, response: httpx.Response) -> None:
         """Keep nothing."""
+
+
+def _http_client(
+    url: str,
+    max_in_flight: int,
+    transport: httpx.AsyncBaseTransport | TransportName | None,
+    http_client: httpx.AsyncClient | None,
+    http2: bool,
+) -> httpx.AsyncClient:
+    if transport is not None and http_client is not None:
+        raise ConfigurationError("pass either transport or http_client, not both")
+    if http2 and importlib.util.find_spec("h2") is None:
+        raise ConfigurationError(
+            "http2=True needs the h2 package: pip install 'legithealth-async[http2]'"
+        )
+    if http_client is not None:
+        return http_client  # used as it is: its own base_url and settings are not touched
+    if not isinstance(transport, httpx.AsyncBaseTransport):
+        transport = _default_transport(transport or C.DEFAULT_TRANSPORT, url, max_in_flight, http2)
+    http = httpx.AsyncClient(
+        base_url=url,
+        transport=transport,
+        headers={"User-Agent": C.USER_AGENT},
+        follow_redirects=False,
+        # Proxies are the transport's: with trust_env, httpx would mount a pool of its
+        # own (TLS context and all) for every proxy the environment names.
+        trust_env=False,
+    )
+    # The API authenticates by token and sets no cookie we need: httpx's extraction
+    # (a urllib request and response emulated per answer) is ~9% of a request's CPU.
+    http._cookies = _NoCookies()
+    return http
+
+
+def _deadline(value: float | None, default: float | None) -> float | None:
+    if value is None:
+        return default
+    if not value > 0:
+        raise ConfigurationError("attempt_deadline must be positive")
+    return value
 
 
 def _default_transport(

@@ -1,14 +1,14 @@
-"""Paging over any number of external ids: chunks the API accepts, fetched concurrently."""
+"""Paging over any number of external ids: chunks the API accepts, and what a lookup found.
+
+(The task-group helpers that fetch chunks concurrently live in ``_tasks.py``; ``run_all`` and
+``first_error`` are re-exported here for the modules that still import them from here.)"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Generic, TypeVar
 from urllib.parse import quote
-
-import anyio
 
 from . import _constants as C
 
@@ -58,57 +58,6 @@ def chunk_ids(
     return chunks
 
 
-async def in_order(
-    chunks: Sequence[list[str]],
-    fetch: Callable[[list[str]], Awaitable[T]],
-    *,
-    window: int,
-) -> AsyncIterator[tuple[list[str], T]]:
-    """Fetch chunks concurrently, ``window`` at a time, and yield each result in chunk order.
+from ._tasks import first_error, in_order, run_all  # noqa: E402 - re-exports
 
-    Concurrency lives inside an awaited task group per window, never across a ``yield``: an
-    abandoned iteration leaves no task running.
-    """
-    window = max(window, 1)
-    for start in range(0, len(chunks), window):
-        batch = chunks[start : start + window]
-        results: list[T | None] = [None] * len(batch)
-
-        async def run(i: int, chunk: list[str], out: list[T | None] = results) -> None:
-            out[i] = await fetch(chunk)
-
-        await run_all([functools.partial(run, i, chunk) for i, chunk in enumerate(batch)])
-        for chunk, result in zip(batch, results, strict=True):
-            yield chunk, cast(T, result)
-
-
-async def run_all(jobs: Sequence[Callable[[], Coroutine[Any, Any, object]]]) -> None:
-    """Run jobs concurrently; the first failure cancels the rest and is raised as itself.
-
-    (Not wrapped in an ExceptionGroup: callers catch this library's typed errors.)
-    """
-    try:
-        async with anyio.create_task_group() as tg:
-            for job in jobs:
-                tg.start_soon(job)
-    except BaseExceptionGroup as group:
-        raise first_error(group) from None
-
-
-def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first leaf of a task group's error that is not a cancellation (else the first)."""
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        else:
-            leaves.append(exc)
-
-    walk(group)
-    cancelled = anyio.get_cancelled_exc_class()
-    for leaf in leaves:
-        if not isinstance(leaf, cancelled):
-            return leaf
-    return leaves[0]
+__all__ = ["Lookup", "chunk_ids", "first_error", "in_order", "run_all", "unique"]

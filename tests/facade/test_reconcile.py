@@ -236,3 +236,20 @@ async def test_a_create_that_never_got_through_ends_in_the_transport_error(
     with pytest.raises(APITimeoutError):
         await lh.patients.create(external_id="p1", email="ada@example.org")
     assert _methods(httpx_mock) == ["POST", "GET", "POST", "GET"]
+
+
+async def test_create_answered_5xx_with_retry_after_over_the_cap_is_reconciled(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    """Issue 10: the server may have applied it before failing; the lookup finds it."""
+    httpx_mock.add_response(
+        url=POST_URL,
+        method="POST",
+        status_code=503,
+        headers={"Retry-After": "3600"},
+        json=error_json("X"),
+    )
+    httpx_mock.add_response(url=GET_URL, json=[patient_json("p1")])
+    patient = await lh.patients.create(external_id="p1", email="ada@example.org")
+    assert patient.id == "lh-p1"
+    assert _methods(httpx_mock) == ["POST", "GET"]

@@ -37,7 +37,7 @@ TRANSPORTS = ("httpx", "aiohttp")
 
 
 def _default(lh: LegitHealth) -> DefaultTransport:
-    transport = lh._requester._http._transport
+    transport = lh._session.sender._http._transport
     assert isinstance(transport, DefaultTransport)
     return transport
 
@@ -93,7 +93,7 @@ def test_constructing_a_client_makes_no_pool_and_no_tls_context(
     assert made == []
     for lh in clients:
         assert _default(lh).inner is None
-        assert lh._requester._http._mounts == {}  # httpx mounts no proxy pool of its own
+        assert lh._session.sender._http._mounts == {}  # httpx mounts no proxy pool of its own
     assert made == []
 
 
@@ -147,7 +147,7 @@ def test_transport_choice() -> None:
 def test_an_injected_transport_is_used_as_is(legithealth_sandbox: Sandbox) -> None:
     transport = legithealth_sandbox.transport()
     lh = LegitHealth("t", base_url=legithealth_sandbox.base_url, transport=transport)
-    assert lh._requester._http._transport is transport
+    assert lh._session.sender._http._transport is transport
 
 
 # ------------------------------------------------------------------------------ the httpx pools

@@ -31,7 +31,7 @@ COUNT = 800
 def _nothing_in_use(lh: LegitHealth) -> list[Callable[[], bool]]:
     """Check that no connection of the client's transport is in use (at most its limit remain
     open); return a check per connection that it is closed (for after ``aclose``)."""
-    inner = lh._requester._http._transport.inner  # type: ignore[attr-defined]
+    inner = lh._session.sender._http._transport.inner  # type: ignore[attr-defined]
     if isinstance(inner, ShardedTransport):
         pools = [shard._pool for shard in inner._shards]
         connections = [c for pool in pools for c in pool.connections]
@@ -100,7 +100,7 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
 
             # Nothing left running: no task, no request in flight, every slot back.
             assert set(asyncio.all_tasks()) <= tasks_before
-            assert lh._requester._limiter.value == lh.max_in_flight
+            assert lh.in_flight == 0
             closed = _nothing_in_use(lh)
         # Closed: every client connection closed, and the server sees them all go.
         assert all(check() for check in closed)
@@ -179,7 +179,7 @@ async def test_a_create_cancelled_in_its_backoff_is_never_sent_again() -> None:
         await wait_all_tasks_blocked()  # a leftover retry would go out now
         assert backoff.active == 0 and len(recorder.sent) == 2
         assert set(asyncio.all_tasks()) <= tasks_before
-        assert lh._requester._limiter.value == lh.max_in_flight
+        assert lh.in_flight == 0
     assert sandbox.patient("p1") is None
     assert sandbox.create_attempts("p1") == 0
 
@@ -204,7 +204,7 @@ async def test_a_create_cancelled_in_its_reconciliation_lookup_is_never_sent_aga
         assert recorder.methods() == ["POST", "GET"]
         assert backoff == [] and backoff.active == 0  # never reached a backoff
         assert set(asyncio.all_tasks()) <= tasks_before
-        assert lh._requester._limiter.value == lh.max_in_flight
+        assert lh.in_flight == 0
     made = 1 if first == "drop_after" else 0
     assert sandbox.create_effects("p1") == made
     assert sandbox.create_attempts("p1") == made

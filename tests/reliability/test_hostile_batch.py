@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -177,7 +176,6 @@ async def test_hostile_answers_fail_their_records_and_the_batch_goes_on() -> Non
         slept.append(seconds)
         await anyio.sleep(seconds)
 
-    started = time.perf_counter()
     async with LegitHealth(
         sandbox.token,
         base_url=sandbox.base_url,
@@ -187,14 +185,13 @@ async def test_hostile_answers_fail_their_records_and_the_batch_goes_on() -> Non
     ) as lh:
         async with sync_patients(lh, records, concurrency=8) as stream:
             outcomes = [o async for o in stream]
-    elapsed = time.perf_counter() - started
 
     ends = {
         victims[o.external_id]: o.reason.error if o.reason else o.outcome.value
         for o in outcomes
         if o.external_id in victims
     }
-    print(f"\nhostile batch: {len(records)} records, {elapsed:.2f}s; the hostile ones ended {ends}")
+    print(f"\nhostile batch: {len(records)} records; the hostile ones ended {ends}")
     assert len(outcomes) == len(records)
     for outcome in outcomes:
         name = victims.get(outcome.external_id)  # type: ignore[arg-type]
@@ -223,8 +220,9 @@ async def test_hostile_answers_fail_their_records_and_the_batch_goes_on() -> Non
     assert C.MAX_RESPONSE_BYTES < streamed.read <= C.MAX_RESPONSE_BYTES + CHUNK
     assert streamed.closed
     # Days-long Retry-After: failed at once, never slept through; garbage ones used the backoff.
+    # Work, not wall-clock: every backoff asked was short, and few (no record stalled the rest).
     assert max(slept) < 0.1
-    assert elapsed < 10
+    assert len(slept) <= 2 * len(victims)
     days = records[5 + 7 * list(cases).index("retry_after_days")].external_id
     assert hostile.hits[days] == 1
 

@@ -1,44 +1,81 @@
-"""What every resource shares: the way into the one request path, and token lookups."""
+"""What every resource shares: its session, per-call extras, and token lookups."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any, TypedDict, TypeVar
 
 from .. import _validation as check
-from .._wire import Operation
+from .._session import Find, Session, extras_of
+from .._tasks import in_order
+from .._wire import Call
 from ..models import AuthToken
-from ..pagination import Lookup, chunk_ids, in_order, unique
-
-if TYPE_CHECKING:
-    from ..client import LegitHealth
+from ..pagination import Lookup, chunk_ids, unique
 
 T = TypeVar("T")
 
 
+class RequestExtras(TypedDict, total=False):
+    """Per-call additions, as keyword arguments of every method that sends one request.
+
+    ``extra_headers`` (never ``X-API-TOKEN``: a :class:`~legithealth_async.ValidationError`),
+    ``extra_query`` (query parameters) and ``extra_body`` (top-level JSON fields), for what the
+    contract does not know yet. Never shown in a ``repr`` or a log line.
+    """
+
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, Any]
+    extra_body: Mapping[str, Any]
+
+
+def split_extras(kwargs: dict[str, Any]) -> RequestExtras:
+    """Take the extras out of a method's keyword arguments (the rest are its fields)."""
+    extras = RequestExtras()
+    if "extra_headers" in kwargs:
+        extras["extra_headers"] = kwargs.pop("extra_headers")
+    if "extra_query" in kwargs:
+        extras["extra_query"] = kwargs.pop("extra_query")
+    if "extra_body" in kwargs:
+        extras["extra_body"] = kwargs.pop("extra_body")
+    return extras
+
+
 class Resource:
-    """A group of operations bound to one client (and its options)."""
+    """A group of operations on one session (the client's sender and options)."""
 
-    __slots__ = ("_client",)
+    __slots__ = ("_session",)
 
-    def __init__(self, client: LegitHealth) -> None:
-        self._client = client
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
-    async def _call(self, op: Operation[T], *args: Any, **kwargs: Any) -> T:
-        client = self._client
-        return await client._requester.call(op, *args, options=client._options, **kwargs)
+    async def _call(
+        self, call: Call[T], extras: RequestExtras, find: Find[Any, T] | None = None
+    ) -> T:
+        return await self._session.call(
+            call,
+            find=find,
+            extras=extras_of(
+                extras.get("extra_headers"), extras.get("extra_query"), extras.get("extra_body")
+            ),
+        )
+
+    @property
+    def _window(self) -> int:
+        return self._session.sender.max_in_flight
 
 
 class TokenResource(Resource):
     """A resource whose people log in with tokens (patients, practitioners)."""
 
     __slots__ = ()
-    _tokens_op: ClassVar[Operation[list[AuthToken]]]
 
-    def _tokens_body(self, external_ids: list[str], send_link_by_email: bool) -> Any:
+    def _tokens_call(
+        self, external_ids: list[str], send_link_by_email: bool
+    ) -> Call[list[AuthToken]]:
         raise NotImplementedError
 
     async def auth_tokens(
@@ -51,17 +88,17 @@ class TokenResource(Resource):
         :class:`~legithealth_async.errors.AmbiguousOutcomeError` instead.
         """
         ids = unique(check.external_ids(external_ids))
-        op, body = self._tokens_op, self._tokens_body
 
         async def fetch(chunk: list[str]) -> list[AuthToken]:
-            return await self._call(
-                op, body=body(chunk, send_link_by_email), idempotent=not send_link_by_email
-            )
+            call = self._tokens_call(chunk, send_link_by_email)
+            if send_link_by_email:  # a second email is an effect: never repeated blind
+                call = dataclasses.replace(call, idempotent=False)
+            return await self._call(call, {})
 
         found: list[AuthToken] = []
         missing: list[str] = []
         chunks = chunk_ids(ids, max_query_bytes=None)
-        async for chunk, tokens in in_order(chunks, fetch, window=self._client.max_in_flight):
+        async for chunk, tokens in in_order(chunks, fetch, window=self._window):
             by_id = {t.external_id: t for t in tokens}
             for ext_id in chunk:
                 token = by_id.get(ext_id)

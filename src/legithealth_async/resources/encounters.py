@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Unpack
 
 from .. import _validation as check
 from .. import _wire as wire
+from .._session import raw
 from ..models import Encounter
-from ._base import Resource
+from ._base import RequestExtras, Resource
 
 
 class Encounters(Resource):
@@ -15,8 +17,18 @@ class Encounters(Resource):
 
     __slots__ = ()
 
+    @property
+    def with_raw_response(self) -> EncountersWithRawResponse:
+        """The same methods, each returning the raw answer (:class:`RawResponse`)."""
+        return EncountersWithRawResponse(self)
+
     async def create(
-        self, episode_of_care_id: str, *, planned_for: dt.datetime, external_id: str | None = None
+        self,
+        episode_of_care_id: str,
+        *,
+        planned_for: dt.datetime,
+        external_id: str | None = None,
+        **extras: Unpack[RequestExtras],
     ) -> Encounter:
         """An encounter in an episode of care: ``scheduled`` if ``planned_for`` is in the future,
         else ``ready``.
@@ -29,8 +41,14 @@ class Encounters(Resource):
         check.aware(planned_for, "planned_for")
         if external_id is not None:
             check.external_id(external_id)
-        return await self._call(
-            wire.CREATE_ENCOUNTER,
-            episode_of_care_id,
-            body=wire.encounter_create_body(planned_for, external_id),
-        )
+        body = wire.encounter_create_body(planned_for, external_id)
+        return await self._call(wire.CREATE_ENCOUNTER.bind(episode_of_care_id, body=body), extras)
+
+
+class EncountersWithRawResponse:
+    """``client.encounters.with_raw_response``: each method returns a :class:`RawResponse`."""
+
+    __slots__ = ("create",)
+
+    def __init__(self, encounters: Encounters) -> None:
+        self.create = raw(encounters.create)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from .. import _validation as check
 from .. import _wire as wire
-from ..errors import UnexpectedResponseError
+from .._session import Find, raw
 from ..models import EpisodeOfCare, EpisodeOfCareStatus
-from ._base import Resource
+from ._base import RequestExtras, Resource
 
 
 class EpisodesOfCare(Resource):
@@ -14,12 +16,25 @@ class EpisodesOfCare(Resource):
 
     __slots__ = ()
 
-    async def list_for_condition(self, condition_id: str) -> list[EpisodeOfCare]:
+    @property
+    def with_raw_response(self) -> EpisodesOfCareWithRawResponse:
+        """The same methods, each returning the raw answer (:class:`RawResponse`)."""
+        return EpisodesOfCareWithRawResponse(self)
+
+    async def list_for_condition(
+        self, condition_id: str, **extras: Unpack[RequestExtras]
+    ) -> list[EpisodeOfCare]:
         """The episodes of care of one condition (by the condition's Legit.Health id)."""
         check.internal_id(condition_id, "condition_id")
-        return await self._call(wire.GET_EPISODES_OF_CARE, condition_id)
+        return await self._call(wire.GET_EPISODES_OF_CARE.bind(condition_id), extras)
 
-    async def create(self, condition_id: str, *, external_id: str | None = None) -> EpisodeOfCare:
+    async def create(
+        self,
+        condition_id: str,
+        *,
+        external_id: str | None = None,
+        **extras: Unpack[RequestExtras],
+    ) -> EpisodeOfCare:
         """A new active episode of care for a condition.
 
         Raises :class:`~legithealth_async.errors.ActiveEpisodeExistsError` when the condition has
@@ -30,39 +45,45 @@ class EpisodesOfCare(Resource):
         if external_id is not None:
             check.external_id(external_id)
 
-        async def active() -> EpisodeOfCare | None:
-            for episode in await self.list_for_condition(condition_id):
+        def active(episodes: list[EpisodeOfCare]) -> EpisodeOfCare | None:
+            for episode in episodes:
+                if episode.condition_id != condition_id:  # a lying list: never ours
+                    continue
                 if episode.status == EpisodeOfCareStatus.ACTIVE and (
                     external_id is None or episode.external_id == external_id
                 ):
                     return episode
             return None
 
-        async def existing() -> EpisodeOfCare:
-            episode = await active()
-            if episode is None:  # 409 yet no active episode: the contract is broken
-                raise UnexpectedResponseError(
-                    wire.CREATE_EPISODE_OF_CARE.name,
-                    409,
-                    "conflict reported, but no active episode",
-                )
-            return episode
-
+        body = wire.episode_create_body(external_id)
+        find = Find(wire.GET_EPISODES_OF_CARE.bind(condition_id), active, "active episode")
         return await self._call(
-            wire.CREATE_EPISODE_OF_CARE,
-            condition_id,
-            body=wire.episode_create_body(external_id),
-            reconcile=active,
-            on_conflict=existing,
+            wire.CREATE_EPISODE_OF_CARE.bind(condition_id, body=body), extras, find
         )
 
-    async def patch(self, episode_of_care_id: str, *, external_id: str | None) -> EpisodeOfCare:
+    async def patch(
+        self,
+        episode_of_care_id: str,
+        *,
+        external_id: str | None,
+        **extras: Unpack[RequestExtras],
+    ) -> EpisodeOfCare:
         """Match an episode (by Legit.Health's internal id) with the HRM's id; None clears it."""
         check.internal_id(episode_of_care_id, "episode_of_care_id")
         if external_id is not None:
             check.external_id(external_id)
+        body = wire.episode_patch_body(external_id)
         return await self._call(
-            wire.PATCH_EPISODE_OF_CARE,
-            episode_of_care_id,
-            body=wire.episode_patch_body(external_id),
+            wire.PATCH_EPISODE_OF_CARE.bind(episode_of_care_id, body=body), extras
         )
+
+
+class EpisodesOfCareWithRawResponse:
+    """``client.episodes_of_care.with_raw_response``: methods return a :class:`RawResponse`."""
+
+    __slots__ = ("create", "list_for_condition", "patch")
+
+    def __init__(self, episodes: EpisodesOfCare) -> None:
+        self.list_for_condition = raw(episodes.list_for_condition)
+        self.create = raw(episodes.create)
+        self.patch = raw(episodes.patch)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Unpack
 
 from .. import _validation as check
 from .. import _wire as wire
+from .._session import Find, raw
+from .._wire import Call
 from ..errors import ValidationError
-from ..models import Practitioner, Specialty
-from ._base import TokenResource
+from ..models import AuthToken, Practitioner, Specialty
+from ._base import RequestExtras, TokenResource
 
 
 class Practitioners(TokenResource):
     """``client.practitioners``: createPractitioner, getPractitionerSpecialties, auth tokens."""
 
     __slots__ = ()
-    _tokens_op = wire.GET_PRACTITIONER_AUTH_TOKENS
+
+    @property
+    def with_raw_response(self) -> PractitionersWithRawResponse:
+        """The same methods, each returning the raw answer (:class:`RawResponse`)."""
+        return PractitionersWithRawResponse(self)
 
     async def create(
         self,
@@ -25,6 +31,7 @@ class Practitioners(TokenResource):
         first_name: str | None = None,
         last_name: str | None = None,
         speciality: str | None = None,
+        **extras: Unpack[RequestExtras],
     ) -> Practitioner:
         """Connect a practitioner (who gets a verification email).
 
@@ -52,20 +59,28 @@ class Practitioners(TokenResource):
             speciality=speciality,
         )
 
-        async def exists() -> Practitioner | None:
-            tokens = await self.auth_tokens([external_id])
-            return recovered if tokens.found else None
+        def exists(tokens: list[AuthToken]) -> Practitioner | None:
+            return recovered if any(t.external_id == external_id for t in tokens) else None
 
-        async def conflict() -> Practitioner:
-            return recovered
+        find = Find(self._tokens_call([external_id], False), exists, "practitioner")
+        return await self._call(wire.CREATE_PRACTITIONER.bind(body=body), extras, find)
 
-        return await self._call(
-            wire.CREATE_PRACTITIONER, body=body, reconcile=exists, on_conflict=conflict
-        )
-
-    async def specialties(self) -> list[Specialty]:
+    async def specialties(self, **extras: Unpack[RequestExtras]) -> list[Specialty]:
         """The accepted values of ``speciality``."""
-        return await self._call(wire.GET_PRACTITIONER_SPECIALTIES)
+        return await self._call(wire.GET_PRACTITIONER_SPECIALTIES.bind(), extras)
 
-    def _tokens_body(self, external_ids: list[str], send_link_by_email: bool) -> Any:
-        return wire.practitioner_tokens_body(external_ids, send_link_by_email)
+    def _tokens_call(
+        self, external_ids: list[str], send_link_by_email: bool
+    ) -> Call[list[AuthToken]]:
+        body = wire.practitioner_tokens_body(external_ids, send_link_by_email)
+        return wire.GET_PRACTITIONER_AUTH_TOKENS.bind(body=body)
+
+
+class PractitionersWithRawResponse:
+    """``client.practitioners.with_raw_response``: methods return a :class:`RawResponse`."""
+
+    __slots__ = ("create", "specialties")
+
+    def __init__(self, practitioners: Practitioners) -> None:
+        self.create = raw(practitioners.create)
+        self.specialties = raw(practitioners.specialties)

@@ -1,0 +1,104 @@
+"""Reading an answer's body within a bound on its DECODED size.
+
+httpx inflates each compressed chunk whole before anyone can count it, so a gzip bomb (6 MB on
+the wire, 1 GiB inflated) grows the process by gigabytes. Here the raw bytes are read and inflated
+with ``max_length``: memory never exceeds the bound (plus one wire chunk), whatever the ratio.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+import httpx
+
+from .errors import UnexpectedResponseError
+
+#: Inflated at most this much per zlib call: the peak stays near the bound, not twice it.
+_PIECE = 1024 * 1024
+
+
+class _Inflater:
+    """gzip / deflate (zlib or raw, as servers send both) / identity, bounded per call."""
+
+    __slots__ = ("_d", "_deflate", "_first")
+
+    def __init__(self, encoding: str) -> None:
+        self._deflate = encoding == "deflate"
+        self._first = True
+        if encoding == "gzip":
+            self._d: zlib._Decompress | None = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self._deflate:
+            self._d = zlib.decompressobj()
+        else:
+            self._d = None
+
+    def feed(self, data: bytes, room: int) -> Iterator[bytes]:
+        """The decoded pieces of ``data`` (each at most ``_PIECE``), stopping past ``room``."""
+        if self._d is None:
+            yield data
+            return
+        if self._deflate and self._first:
+            self._first = False
+            try:
+                zlib.decompressobj().decompress(data[:2])
+            except zlib.error:  # a raw deflate stream (no zlib header)
+                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+        while data and room >= 0:
+            piece = self._d.decompress(data, min(room + 1, _PIECE))
+            data = self._d.unconsumed_tail
+            room -= len(piece)
+            yield piece
+
+    def flush(self, room: int) -> bytes:
+        if self._d is None:
+            return b""
+        return self._d.flush(room + 1)
+
+
+async def read_bounded(operation: str, response: httpx.Response, limit: int) -> bytes:
+    """The whole decoded body, or :class:`UnexpectedResponseError` past ``limit`` bytes.
+
+    Refused too: a declared length over the limit (before reading), an encoding other than
+    gzip/deflate/identity, and a corrupt compressed stream.
+    """
+    status = response.status_code
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise UnexpectedResponseError(operation, status, f"body over {limit} bytes")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("gzip", "deflate", "identity", ""):
+        raise UnexpectedResponseError(operation, status, "unsupported content encoding")
+    try:
+        content = response.content  # read already (an in-memory answer, e.g. a mock transport)
+    except httpx.ResponseNotRead:
+        return await _inflate(operation, response, limit, _Inflater(encoding))
+    if len(content) > limit:
+        raise UnexpectedResponseError(operation, status, f"body over {limit} bytes (decoded)")
+    return content
+
+
+async def _inflate(
+    operation: str, response: httpx.Response, limit: int, inflater: _Inflater
+) -> bytes:
+    status = response.status_code
+    # A list of pieces, joined once at the end: growing one buffer would copy it on every
+    # resize and double the peak.
+    pieces: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            for piece in inflater.feed(chunk, limit - size):
+                pieces.append(piece)
+                size += len(piece)
+            if size > limit:
+                break
+        else:
+            piece = inflater.flush(limit - size)
+            pieces.append(piece)
+            size += len(piece)
+    except zlib.error:
+        raise UnexpectedResponseError(operation, status, "corrupt compressed body") from None
+    if size > limit:
+        raise UnexpectedResponseError(operation, status, f"body over {limit} bytes (decoded)")
+    return b"".join(pieces)

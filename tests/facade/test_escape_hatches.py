@@ -1,0 +1,129 @@
+"""Escape hatches (issue 11 item 3, item 6): raw answers, per-call extras, generated operations."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from pytest_httpx import HTTPXMock
+
+from legithealth_async import (
+    AmbiguousOutcomeError,
+    LegitHealth,
+    NotFoundError,
+    Patient,
+    RawResponse,
+    ValidationError,
+)
+from legithealth_async._generated.api.practitioners import (
+    create_practitioner,
+    get_practitioner_specialties,
+)
+from legithealth_async._generated.models import PractitionerCreate
+
+from .conftest import BASE, TOKEN, error_json, patient_json
+
+POST_URL = f"{BASE}/patients"
+
+
+async def test_with_raw_response_gives_status_headers_request_id_and_the_model(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(
+        url=POST_URL,
+        method="POST",
+        status_code=201,
+        json=patient_json("p1"),
+        headers={"x-request-id": "req-42", "x-rate-remaining": "99"},
+    )
+    raw = await lh.patients.with_raw_response.create(external_id="p1", email="ada@example.org")
+    assert isinstance(raw, RawResponse)
+    assert raw.status_code == 201
+    assert raw.request_id == "req-42"
+    assert raw.headers["x-rate-remaining"] == "99"
+    patient = raw.parse()
+    assert isinstance(patient, Patient) and patient.external_id == "p1"
+    # No PHI in its repr: method, path template and status only.
+    assert repr(raw) == "<RawResponse POST /patients -> 201>"
+    for secret in ("ada", "Lovelace", "p1", "600111222", "1985"):
+        assert secret not in repr(raw)
+
+
+async def test_raw_response_of_a_read_and_of_an_error(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json=[{"code": "dermatology", "name": "Dermatology"}])
+    raw = await lh.practitioners.with_raw_response.specialties()
+    assert raw.status_code == 200 and raw.parse()[0].code == "dermatology"
+    httpx_mock.add_response(status_code=404, json=error_json("NOT_FOUND"))
+    with pytest.raises(NotFoundError):  # errors are raised as usual
+        await lh.episodes_of_care.with_raw_response.list_for_condition("c1")
+
+
+async def test_extra_headers_query_and_body_are_sent(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(status_code=201, json=patient_json("p1"))
+    await lh.patients.create(
+        external_id="p1",
+        email="ada@example.org",
+        extra_headers={"X-Hospital-Trace": "t-1"},
+        extra_query={"dryRun": "true"},
+        extra_body={"createdBy": "hrm"},
+    )
+    (request,) = httpx_mock.get_requests()
+    assert request.headers["X-Hospital-Trace"] == "t-1"
+    assert request.headers["X-API-TOKEN"] == TOKEN
+    assert request.url.params["dryRun"] == "true"
+    body = json.loads(request.content)
+    assert body["createdBy"] == "hrm" and body["externalId"] == "p1"
+
+
+@pytest.mark.parametrize("name", ["X-API-TOKEN", "x-api-token"])
+async def test_extra_headers_can_never_replace_the_token(
+    lh: LegitHealth, httpx_mock: HTTPXMock, name: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        await lh.practitioners.specialties(extra_headers={name: "stolen"})
+    assert info.value.field == "extra_headers"
+    assert "stolen" not in str(info.value)
+    assert httpx_mock.get_requests() == []
+
+
+async def test_extras_never_reach_a_log_line(
+    lh: LegitHealth, httpx_mock: HTTPXMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    httpx_mock.add_response(json=[])
+    await lh.practitioners.specialties(
+        extra_headers={"X-Secret": "hdr-SENTINEL"}, extra_query={"q": "qry-SENTINEL"}
+    )
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "SENTINEL" not in text
+
+
+async def test_an_operation_without_a_facade_method_through_the_session(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(status_code=503, json=error_json("X"))
+    httpx_mock.add_response(json=[{"code": "dermatology", "name": "Dermatology"}])
+    codes = await lh.call_generated(
+        get_practitioner_specialties, parse=lambda data: [s["code"] for s in data]
+    )
+    assert codes == ["dermatology"]  # retried after the 503, then parsed
+    assert len(httpx_mock.get_requests()) == 2
+    # The error mapping applies too.
+    httpx_mock.add_response(status_code=404, json=error_json("NOT_FOUND"))
+    with pytest.raises(NotFoundError):
+        await lh.call_generated(get_practitioner_specialties._get_kwargs)
+
+
+async def test_a_generated_write_is_never_repeated_blind(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(status_code=503, json=error_json("X"))
+    body = PractitionerCreate(external_id="d1", email="doc@example.org")
+    with pytest.raises(AmbiguousOutcomeError):
+        await lh.call_generated(create_practitioner, body=body)
+    assert len(httpx_mock.get_requests()) == 1
