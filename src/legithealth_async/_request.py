@@ -18,6 +18,7 @@ import anyio
 import httpx
 
 from . import _constants as C
+from ._logs import our_exchange
 from ._privacy import redact_message, sent_values
 from ._retry import RetryPolicy, is_retryable_status, was_sent
 from ._wire import Operation
@@ -273,11 +274,12 @@ class Requester:
         self, op: Operation[Any], request: httpx.Request
     ) -> tuple[httpx.Response, bytes]:
         async with self._limiter:
-            response = await self._http.send(request, stream=True, follow_redirects=False)
-            try:
-                body = await _read_bounded(op, response)
-            finally:
-                await response.aclose()
+            with our_exchange():  # httpcore's trace lines of this exchange lose their values
+                response = await self._http.send(request, stream=True, follow_redirects=False)
+                try:
+                    body = await _read_bounded(op, response)
+                finally:
+                    await response.aclose()
         return response, body
 
 

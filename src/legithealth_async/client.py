@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import os
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
@@ -12,10 +11,11 @@ from typing import Self
 import httpx
 
 from . import _constants as C
+from ._config import resolve_settings
 from ._logs import redact_httpx_logs_for
 from ._request import Pacer, Requester, RequestOptions
 from ._retry import RetryPolicy
-from ._transport import DefaultTransport, TransportName, environment_proxy
+from ._transport import DefaultTransport, TransportName
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
 
@@ -65,16 +65,12 @@ class LegitHealth:
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
-        token = api_token if api_token is not None else os.environ.get(C.ENV_API_TOKEN)
-        if not token:
-            raise ConfigurationError(f"no API token: pass api_token=... or set {C.ENV_API_TOKEN}")
-        url = base_url or os.environ.get(C.ENV_BASE_URL) or C.DEFAULT_BASE_URL
-        injected = isinstance(transport, httpx.AsyncBaseTransport) or http_client is not None
-        _check_base_url(url, injected=injected)
+        settings = resolve_settings(
+            api_token=api_token, base_url=base_url, transport=transport, http_client=http_client
+        )
+        url = settings.base_url
         if max_in_flight < 1:
             raise ConfigurationError("max_in_flight must be at least 1")
-        if transport is not None and http_client is not None:
-            raise ConfigurationError("pass either transport or http_client, not both")
         if http2 and importlib.util.find_spec("h2") is None:
             raise ConfigurationError(
                 "http2=True needs the h2 package: pip install 'legithealth-async[http2]'"
@@ -82,7 +78,7 @@ class LegitHealth:
         if http_client is None:
             if not isinstance(transport, httpx.AsyncBaseTransport):
                 transport = _default_transport(
-                    transport or C.DEFAULT_TRANSPORT, url, max_in_flight, http2
+                    transport or C.DEFAULT_TRANSPORT, settings.proxy, max_in_flight, http2
                 )
             http = httpx.AsyncClient(
                 base_url=url,
@@ -100,7 +96,7 @@ class LegitHealth:
             http=http,
             owns_http=http_client is None,
             base_url=url,
-            token=token,
+            token=settings.token,
             max_in_flight=max_in_flight,
         )
         policy = retry_policy or RetryPolicy()
@@ -187,7 +183,7 @@ class LegitHealth:
 
 
 def _default_transport(
-    name: TransportName, url: str, max_in_flight: int, http2: bool
+    name: TransportName, proxy: str | None, max_in_flight: int, http2: bool
 ) -> DefaultTransport:
     try:
         return DefaultTransport(
@@ -196,7 +192,7 @@ def _default_transport(
             shard_size=C.POOL_SHARD_SIZE,
             keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
             http2=http2,
-            proxy=environment_proxy(httpx.URL(url)),
+            proxy=proxy,
         )
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
@@ -219,17 +215,3 @@ def _with_retries(policy: RetryPolicy, max_retries: int) -> RetryPolicy:
         raise ConfigurationError("max_retries must be 0 or more")
     return dataclasses.replace(policy, max_retries=max_retries)
 
-
-def _check_base_url(url: str, *, injected: bool) -> None:
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError("base_url is not a valid URL") from exc
-    if parsed.scheme == "https":
-        return
-    if parsed.scheme == "http" and (injected or parsed.host in C.LOOPBACK_HOSTS):
-        return
-    raise ConfigurationError(
-        "base_url must be https:// (plain http only for loopback or an injected transport): "
-        "the API token must never cross a network in clear"
-    )
