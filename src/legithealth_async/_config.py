@@ -22,11 +22,15 @@ The rules:
   checked (so a client built with ``trust_env=True`` under ``HTTP_PROXY`` is refused for plain
   ``http``), and one that does not verify TLS certificates (``verify=False``) is refused.
 - ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` are honoured by the default transport (a company's own
-  certificate authority); a file or folder that cannot be read is a configuration error.
+  certificate authority); a trust store that cannot be loaded is a configuration error.
+- ``SSLKEYLOGFILE`` (honoured by Python's ``ssl``: every TLS session's keys are written to that
+  file, so whoever reads it can decrypt the token) is a debugging switch: it is not refused, but
+  each client built while it is set logs a WARNING on the ``legithealth_async`` logger.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import ssl
@@ -40,6 +44,8 @@ from ._transport import environment_proxy, is_loopback
 from .errors import ConfigurationError
 
 __all__ = ["Settings", "is_in_process", "resolve_settings"]
+
+logger = logging.getLogger(C.LOGGER_NAME)
 
 _PRINTABLE_TOKEN = re.compile(r"[\x21-\x7e]+")
 _PROXY_POOLS = (httpcore.AsyncHTTPProxy, httpcore.AsyncSOCKSProxy)
@@ -74,6 +80,11 @@ def resolve_settings(
     """
     token = _token(api_token)
     url = _base_url(base_url)
+    if url.scheme == "https" and os.environ.get("SSLKEYLOGFILE"):
+        logger.warning(
+            "SSLKEYLOGFILE is set: the keys of every TLS connection are written to that file, "
+            "and whoever reads it can decrypt the API token and the patient data sent"
+        )
     if transport is not None and http_client is not None:
         raise ConfigurationError("pass either transport or http_client, not both")
     if http_client is not None:

@@ -2,7 +2,8 @@
 
 httpx logs every request at INFO as ``HTTP Request: GET <full URL> "HTTP/1.1 200 OK"``; our
 URLs carry external ids (in the path and in ``externalIds[]``). A filter on the ``httpx`` logger
-rewrites, for the hosts our clients talk to only, that URL to its scheme, host and port.
+rewrites, for the hosts our clients talk to only, that URL to its scheme, host and port, and the
+server's reason phrase to the standard one for the status.
 
 httpcore logs, at DEBUG, a trace line per step of every exchange with its values: response
 headers (a ``Location`` naming a patient), exceptions (which can quote a header). Those lines do
@@ -40,11 +41,20 @@ _installed = False
 _ours: contextvars.ContextVar[bool] = contextvars.ContextVar("legithealth_exchange", default=False)
 
 
+#: httpx's line for each request; its last value is the server's reason phrase, which can carry
+#: anything but NUL and line breaks (personal data, terminal escape sequences).
+_HTTPX_REQUEST_LINE = 'HTTP Request: %s %s "%s %d %s"'
+
+
 class _RedactOurUrls(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and _hosts:
             record.args = tuple(_redact(a) for a in args)
+            if record.msg == _HTTPX_REQUEST_LINE and record.args != args:
+                # Our request: the status's standard reason phrase, not the server's.
+                status = args[3] if len(args) == 5 and isinstance(args[3], int) else 0
+                record.args = (*record.args[:4], httpx.codes.get_reason_phrase(status) or "-")
         return True
 
 

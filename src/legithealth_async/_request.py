@@ -19,7 +19,7 @@ import httpx
 
 from . import _constants as C
 from ._logs import our_exchange
-from ._privacy import redact_message, sent_values
+from ._privacy import redact_message, sent_values, shown_code
 from ._retry import RetryPolicy, is_retryable_status, was_sent
 from ._wire import Operation
 from .errors import (
@@ -318,7 +318,7 @@ def _request_id(response: httpx.Response) -> str | None:
     for name in C.REQUEST_ID_HEADERS:
         value: str | None = response.headers.get(name)
         if value:
-            return value[:128]
+            return shown_code(value)  # also logged: only what looks like an id
     return None
 
 

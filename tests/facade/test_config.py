@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
 
@@ -183,6 +184,17 @@ def test_an_unreadable_trust_store_is_a_configuration_error(
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "junk.pem"))
     with pytest.raises(ConfigurationError, match="SSL_CERT_FILE"):
         LegitHealth(TOKEN, base_url=BASE)
+
+
+def test_a_tls_key_log_is_warned_about(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SSLKEYLOGFILE", str(tmp_path / "keys.log"))
+    with caplog.at_level(logging.WARNING, logger="legithealth_async"):
+        LegitHealth(TOKEN, base_url=BASE)
+    (record,) = [r for r in caplog.records if "SSLKEYLOGFILE" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert TOKEN not in record.getMessage()
 
 
 @pytest.mark.parametrize(

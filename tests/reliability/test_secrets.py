@@ -23,6 +23,7 @@ import pytest
 from legithealth_async import (
     ConfigurationError,
     LegitHealth,
+    NotFoundError,
     PatientAlreadyExistsError,
     UnprocessableEntityError,
 )
@@ -54,7 +55,8 @@ class _Api(BaseHTTPRequestHandler):
             self.rfile.read(length)
         self.server.tokens.append(self.headers.get("X-API-TOKEN"))
         status, headers, body = self.server.handler(self.command, self.path)
-        self.send_response(status)
+        headers = dict(headers)
+        self.send_response(status, headers.pop(":reason", None))
         for name, value in {"content-type": "application/json", **headers}.items():
             self.send_header(name, value)
         self.send_header("content-length", str(len(body)))
@@ -307,3 +309,29 @@ async def test_httpcore_lines_of_other_requests_are_left_alone(
         await own.get(api.base_url + "/mine")
     messages = [r.getMessage() for r in caplog.records if r.name == "httpcore.http11"]
     assert any("return_value=" in m for m in messages)
+
+
+async def test_a_hostile_reason_phrase_and_request_id_reach_no_log_line(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        headers = {":reason": f"Not Found {EMAIL}{ANSI}", "x-request-id": f"{EMAIL}\x1b[31m"}
+        return 404, headers, json.dumps({"success": False, "errorCode": "NOT_FOUND"}).encode()
+
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "legithealth_async"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    for server in _serving(_ApiServer(answer)):
+        async with LegitHealth(TOKEN, base_url=server.base_url, max_retries=0) as lh:
+            with pytest.raises(NotFoundError) as caught:
+                await lh.patients.patch(EXT, email="new@example.org")
+    _assert_clean(str(caught.value))
+    lines = [r.getMessage() for r in caplog.records]
+    assert any('404 Not Found"' in line for line in lines)  # httpx's line, standard phrase
+    ours = [r.getMessage() for r in caplog.records if r.name == "legithealth_async"]
+    assert any("-> 404" in line for line in ours)  # our own line, without the request id
+    for line in lines:
+        _assert_clean(line)
