@@ -134,8 +134,10 @@ def _base_url(base_url: str | None) -> httpx.URL:
     raw = base_url or env or C.DEFAULT_BASE_URL
     try:
         url = httpx.URL(raw)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"{where} is not a valid URL") from exc
+    except (httpx.InvalidURL, TypeError):
+        # Not chained: httpx's reason quotes a piece of the URL (a password cut at a "/" is
+        # read as the port: "Invalid port: '<password>'").
+        raise ConfigurationError(f"{where} is not a valid URL") from None
     if url.scheme not in ("https", "http"):
         raise ConfigurationError(f"{where} must be an https:// URL")
     if not url.host:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import traceback
 from pathlib import Path
 
 import httpx
@@ -84,6 +85,15 @@ def test_a_base_url_with_a_user_name_or_password_is_refused_naming_no_value(url:
         LegitHealth(TOKEN, base_url=url)
     assert _SECRET not in str(caught.value)
     assert _SECRET not in repr(caught.value)
+
+
+def test_an_unparsable_base_url_is_refused_without_quoting_it() -> None:
+    # A password containing "/" ends the authority early: httpx reads the password as a port
+    # and says so, quoting it.
+    with pytest.raises(ConfigurationError, match="not a valid URL") as caught:
+        LegitHealth(TOKEN, base_url=f"https://user:{_SECRET}/x@api.test/v1")
+    shown = "".join(traceback.format_exception(caught.value))
+    assert _SECRET not in shown
 
 
 def test_a_base_url_with_userinfo_from_the_environment_is_refused(
