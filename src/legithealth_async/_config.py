@@ -22,7 +22,7 @@ The rules:
   checked (so a client built with ``trust_env=True`` under ``HTTP_PROXY`` is refused for plain
   ``http``), and one that does not verify TLS certificates (``verify=False``) is refused.
 - ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` are honoured by the default transport (a company's own
-  certificate authority); a trust store that cannot be loaded is a configuration error.
+  certificate authority); one that does not exist or cannot be read is a configuration error.
 - ``SSLKEYLOGFILE`` (honoured by Python's ``ssl``: every TLS session's keys are written to that
   file, so whoever reads it can decrypt the token) is a debugging switch: it is not refused, but
   each client built while it is set logs a WARNING on the ``legithealth_async`` logger.
@@ -190,13 +190,12 @@ def _check_route(url: httpx.URL, transport: object) -> None:
 
 
 def _check_trust_store() -> None:
-    """``SSL_CERT_FILE``/``SSL_CERT_DIR``, when set, name a trust store that must load."""
-    if not (os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR")):
-        return
-    try:
-        httpx.create_ssl_context(trust_env=True)
-    except OSError as exc:  # ssl.SSLError included
-        raise ConfigurationError(
-            f"SSL_CERT_FILE (or SSL_CERT_DIR) names a trust store that cannot be loaded "
-            f"({type(exc).__name__})"
-        ) from None
+    """``SSL_CERT_FILE``/``SSL_CERT_DIR``, when set, must name a readable file / folder.
+
+    Checked cheaply here (the TLS context itself is made at the first request, off the event
+    loop); a file that exists but holds no certificate surfaces at the first request.
+    """
+    for name, exists in (("SSL_CERT_FILE", os.path.isfile), ("SSL_CERT_DIR", os.path.isdir)):
+        value = os.environ.get(name)
+        if value and not (exists(value) and os.access(value, os.R_OK)):
+            raise ConfigurationError(f"{name} names a trust store that cannot be read")

@@ -214,4 +214,3 @@ def _with_retries(policy: RetryPolicy, max_retries: int) -> RetryPolicy:
     if max_retries < 0:
         raise ConfigurationError("max_retries must be 0 or more")
     return dataclasses.replace(policy, max_retries=max_retries)
-

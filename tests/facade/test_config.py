@@ -190,9 +190,9 @@ def test_an_unreadable_trust_store_is_a_configuration_error(
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
     with pytest.raises(ConfigurationError, match="SSL_CERT_FILE"):
         LegitHealth(TOKEN, base_url=BASE)
-    (tmp_path / "junk.pem").write_text("not a certificate\n")
-    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "junk.pem"))
-    with pytest.raises(ConfigurationError, match="SSL_CERT_FILE"):
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "missing"))
+    with pytest.raises(ConfigurationError, match="SSL_CERT_DIR"):
         LegitHealth(TOKEN, base_url=BASE)
 
 
