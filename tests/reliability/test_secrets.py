@@ -136,8 +136,11 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[_ProxyServer]:
 # ----------------------------------------------------------------------------------- proxies
 
 
-async def test_loopback_is_never_sent_through_a_proxy(api: _ApiServer, proxy: _ProxyServer) -> None:
-    async with LegitHealth(TOKEN, base_url=api.base_url, max_retries=0) as lh:
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+async def test_loopback_is_never_sent_through_a_proxy(
+    api: _ApiServer, proxy: _ProxyServer, transport: Any
+) -> None:
+    async with LegitHealth(TOKEN, base_url=api.base_url, max_retries=0, transport=transport) as lh:
         assert await lh.practitioners.specialties() == []
     assert proxy.received == []
     assert api.tokens == [TOKEN]
@@ -290,7 +293,9 @@ async def test_httpcore_debug_lines_carry_no_external_id(
     for name in ("httpcore", "httpcore.http11", "httpcore.connection", "httpx"):
         caplog.set_level(logging.DEBUG, logger=name)
     for server in _serving(_ApiServer(answer)):
-        async with LegitHealth(TOKEN, base_url=server.base_url, max_retries=0) as lh:
+        async with LegitHealth(
+            TOKEN, base_url=server.base_url, max_retries=0, transport="httpx"
+        ) as lh:  # httpx's pool: the one that logs through httpcore
             found = await lh.patients.get(EXT)
     assert found.external_id == EXT
     httpcore_lines = [r for r in caplog.records if r.name.startswith("httpcore")]
