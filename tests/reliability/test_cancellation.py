@@ -148,8 +148,6 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
 class Signalling(Recorder):
     """The toolkit's recorder, setting ``sent_get`` when a lookup goes out."""
 
-    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
-
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         super().__init__(inner)
         self.sent_get = asyncio.Event()
