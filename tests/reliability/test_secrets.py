@@ -316,8 +316,9 @@ async def test_httpcore_lines_of_other_requests_are_left_alone(
     assert any("return_value=" in m for m in messages)
 
 
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
 async def test_a_hostile_reason_phrase_and_request_id_reach_no_log_line(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, transport: Any
 ) -> None:
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -330,7 +331,9 @@ async def test_a_hostile_reason_phrase_and_request_id_reach_no_log_line(
     for name in ("httpx", "legithealth_async"):
         caplog.set_level(logging.DEBUG, logger=name)
     for server in _serving(_ApiServer(answer)):
-        async with LegitHealth(TOKEN, base_url=server.base_url, max_retries=0) as lh:
+        async with LegitHealth(
+            TOKEN, base_url=server.base_url, max_retries=0, transport=transport
+        ) as lh:
             with pytest.raises(NotFoundError) as caught:
                 await lh.patients.patch(EXT, email="new@example.org")
     _assert_clean(str(caught.value))
