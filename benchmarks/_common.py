@@ -188,6 +188,8 @@ def iter_records(n: int, start: int = 0) -> Iterator[Any]:
 class CannedTransport(httpx.AsyncBaseTransport):
     """Answers every request from memory: POST -> the created patient, GET -> the list."""
 
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
+
     def __init__(self, created: bytes, listed: bytes) -> None:
         self._created = created
         self._listed = listed
@@ -201,6 +203,8 @@ class CannedTransport(httpx.AsyncBaseTransport):
 
 class CountingTransport(httpx.AsyncBaseTransport):
     """Counts the requests that go through another transport."""
+
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
@@ -222,6 +226,8 @@ class PooledTransport(httpx.AsyncBaseTransport):
     ``pool=5 s`` for a connection before raising ``httpx.PoolTimeout``. This gives the naive
     baseline that same bound: a connection is held until the answer is read.
     """
+
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
 
     def __init__(
         self, inner: httpx.AsyncBaseTransport, max_connections: int = 100, pool_s: float = 5.0
@@ -255,6 +261,8 @@ class LatencyTransport(httpx.AsyncBaseTransport):
     record); GET -> ``[]`` (nobody known yet). Isolates the client's own cost from the
     sandbox's (routing, JSON-schema validation, state).
     """
+
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
 
     def __init__(self, latency_s: float, created: bytes) -> None:
         self._latency_s = latency_s

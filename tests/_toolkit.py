@@ -71,6 +71,9 @@ async def cancel_when(event: asyncio.Event, call: Callable[[], Awaitable[object]
 class Recorder(httpx.AsyncBaseTransport):
     """Wraps a transport and keeps each request's method, path and JSON body, in order."""
 
+    #: Wraps the sandbox's in-process transport: opens no socket (see legithealth_async._config).
+    legithealth_in_process = True
+
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.sent: list[tuple[str, str, Any]] = []

@@ -14,8 +14,6 @@ ENV_API_TOKEN: Final = "LEGITHEALTH_API_TOKEN"  # noqa: S105 - a variable name
 ENV_BASE_URL: Final = "LEGITHEALTH_BASE_URL"
 API_TOKEN_HEADER: Final = "X-API-TOKEN"  # noqa: S105 - a header name
 USER_AGENT: Final = f"legithealth-async/{__version__}"
-#: Hosts that may be spoken to over plain http (the token never leaves the machine).
-LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 #: Never "no timeout": connect, read, write and pool each have a bound.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=60.0)

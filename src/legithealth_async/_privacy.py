@@ -10,9 +10,25 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+#: What a server's ``errorCode`` or request id must look like to be shown (anything else is
+#: dropped: it could carry personal data, or terminal escape sequences).
+_CODE_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+#: C0 and C1 control characters and DEL: escape sequences that would act on a terminal.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EMAIL_RE = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+")
 _DIGITS_RE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _REDACTED = "[REDACTED]"
+
+
+def shown_code(value: object) -> str | None:
+    """``value`` if it looks like a code or an id (``[A-Za-z0-9._:-]{1,64}``), else None.
+
+    Applied to a server's ``errorCode`` and request id where errors are built, so nothing that
+    shows an error (``str()``, the CLI, the sync report) can show anything else.
+    """
+    if isinstance(value, str) and _CODE_RE.fullmatch(value):
+        return value
+    return None
 
 
 def sent_values(spec: Mapping[str, Any]) -> set[str]:
@@ -38,9 +54,11 @@ def sent_values(spec: Mapping[str, Any]) -> set[str]:
 
 
 def redact_message(message: str, sent: Iterable[str]) -> str:
-    """The server's message with every sent value, email and phone-like number replaced."""
+    """The server's message with every sent value, email and phone-like number replaced, and
+    control characters (terminal escape sequences) escaped."""
     for value in sorted(sent, key=len, reverse=True):
         if len(value) >= 2:
             message = message.replace(value, _REDACTED)
     message = _EMAIL_RE.sub(_REDACTED, message)
-    return _DIGITS_RE.sub(_REDACTED, message)[:500]
+    message = _DIGITS_RE.sub(_REDACTED, message)
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", message)[:500]

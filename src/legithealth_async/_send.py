@@ -22,7 +22,8 @@ import httpx
 from . import _constants as C
 from ._body import read_bounded
 from ._generated.types import ParseError
-from ._privacy import redact_message, sent_values
+from ._logs import our_exchange
+from ._privacy import redact_message, sent_values, shown_code
 from ._retry import RetryPolicy, is_retryable_status, was_sent
 from ._wire import Call
 from .errors import (
@@ -311,7 +312,8 @@ class Sender:
         Raises ``httpx.TransportError``, or ``TimeoutError`` when the deadline fired.
         """
         async with self._limiter:
-            with anyio.fail_after(options.deadline()):
+            # httpcore's trace lines of this exchange lose their values (see _logs).
+            with anyio.fail_after(options.deadline()), our_exchange():
                 response = await self._http.send(request, stream=True, follow_redirects=False)
                 try:
                     body = await read_bounded(call.name, response, options.max_response_bytes)
@@ -454,7 +456,7 @@ def _request_id(response: httpx.Response) -> str | None:
     for name in C.REQUEST_ID_HEADERS:
         value: str | None = response.headers.get(name)
         if value:
-            return value[:128]
+            return shown_code(value)  # also logged: only what looks like an id
     return None
 
 

@@ -17,12 +17,15 @@ loop and ``http2`` (see ``benchmarks/RESULTS.md`` for the measurements behind th
 Every transport is cheap to construct: its pools and its TLS context are made at the first
 request, the TLS context once per process (loading the CA bundle costs ~50 ms of CPU), in a worker
 thread so the event loop never stalls on it. TLS verification stays on. A proxy named by the
-environment (``HTTPS_PROXY``, ``NO_PROXY``...) is honoured by every transport.
+environment (``HTTPS_PROXY``, ``NO_PROXY``...) is honoured by every transport, except for a
+loopback host, which is never proxied (the sandbox on ``http://127.0.0.1`` would otherwise send
+the token in clear to the proxy).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import math
 import os
 import ssl
@@ -45,9 +48,22 @@ TransportName = Literal["auto", "httpx", "aiohttp"]
 TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "httpx", "aiohttp")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def environment_proxy(url: httpx.URL) -> str | None:
-    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``NO_PROXY``...), if any."""
-    if urllib.request.proxy_bypass(url.host):
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``NO_PROXY``...), if any.
+
+    Never one for a loopback host.
+    """
+    if is_loopback(url.host) or urllib.request.proxy_bypass(url.host):
         return None
     return urllib.request.getproxies().get(url.scheme)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import os
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar, overload
@@ -12,12 +11,13 @@ from typing import Any, Self, TypeVar, overload
 import httpx
 
 from . import _constants as C
+from ._config import resolve_settings
 from ._generated_call import Endpoint, generated_call
 from ._logs import redact_httpx_logs_for
 from ._retry import RetryPolicy
 from ._send import Pacer, RequestOptions, Sender
 from ._session import Session
-from ._transport import DefaultTransport, TransportName, environment_proxy
+from ._transport import DefaultTransport, TransportName
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
 
@@ -191,23 +191,21 @@ class LegitHealth(LegitHealthView):
         attempt_deadline: float | None = None,
         max_response_bytes: int = C.MAX_RESPONSE_BYTES,
     ) -> None:
-        token = api_token if api_token is not None else os.environ.get(C.ENV_API_TOKEN)
-        if not token:
-            raise ConfigurationError(f"no API token: pass api_token=... or set {C.ENV_API_TOKEN}")
-        url = base_url or os.environ.get(C.ENV_BASE_URL) or C.DEFAULT_BASE_URL
-        injected = isinstance(transport, httpx.AsyncBaseTransport) or http_client is not None
-        _check_base_url(url, injected=injected)
+        settings = resolve_settings(
+            api_token=api_token, base_url=base_url, transport=transport, http_client=http_client
+        )
+        url = settings.base_url
         if max_in_flight < 1:
             raise ConfigurationError("max_in_flight must be at least 1")
         if max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be at least 1")
-        http = _http_client(url, max_in_flight, transport, http_client, http2)
+        http = _http_client(url, settings.proxy, max_in_flight, transport, http_client, http2)
         redact_httpx_logs_for(httpx.URL(url))
         sender = Sender(
             http=http,
             owns_http=http_client is None,
             base_url=url,
-            token=token,
+            token=settings.token,
             max_in_flight=max_in_flight,
         )
         policy = retry_policy or RetryPolicy()
@@ -254,6 +252,7 @@ class _NoCookies(httpx.Cookies):
 
 def _http_client(
     url: str,
+    proxy: str | None,
     max_in_flight: int,
     transport: httpx.AsyncBaseTransport | TransportName | None,
     http_client: httpx.AsyncClient | None,
@@ -268,7 +267,9 @@ def _http_client(
     if http_client is not None:
         return http_client  # used as it is: its own base_url and settings are not touched
     if not isinstance(transport, httpx.AsyncBaseTransport):
-        transport = _default_transport(transport or C.DEFAULT_TRANSPORT, url, max_in_flight, http2)
+        transport = _default_transport(
+            transport or C.DEFAULT_TRANSPORT, proxy, max_in_flight, http2
+        )
     http = httpx.AsyncClient(
         base_url=url,
         transport=transport,
@@ -293,7 +294,7 @@ def _deadline(value: float | None, default: float | None) -> float | None:
 
 
 def _default_transport(
-    name: TransportName, url: str, max_in_flight: int, http2: bool
+    name: TransportName, proxy: str | None, max_in_flight: int, http2: bool
 ) -> DefaultTransport:
     try:
         return DefaultTransport(
@@ -302,7 +303,7 @@ def _default_transport(
             shard_size=C.POOL_SHARD_SIZE,
             keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
             http2=http2,
-            proxy=environment_proxy(httpx.URL(url)),
+            proxy=proxy,
         )
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
@@ -324,18 +325,3 @@ def _with_retries(policy: RetryPolicy, max_retries: int) -> RetryPolicy:
     if max_retries < 0:
         raise ConfigurationError("max_retries must be 0 or more")
     return dataclasses.replace(policy, max_retries=max_retries)
-
-
-def _check_base_url(url: str, *, injected: bool) -> None:
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError("base_url is not a valid URL") from exc
-    if parsed.scheme == "https":
-        return
-    if parsed.scheme == "http" and (injected or parsed.host in C.LOOPBACK_HOSTS):
-        return
-    raise ConfigurationError(
-        "base_url must be https:// (plain http only for loopback or an injected transport): "
-        "the API token must never cross a network in clear"
-    )

@@ -57,6 +57,8 @@ class Hostile(httpx.AsyncBaseTransport):
     attempts (None: every one). Every request's host and token are noted.
     """
 
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
+
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.corrupt: dict[str, tuple[bool, Callable[[bytes], httpx.Response], int | None]] = {}

@@ -103,6 +103,8 @@ class EchoingServer(httpx.AsyncBaseTransport):
     """The sandbox, except that one record's create is refused with a 422 whose message quotes
     every value the request carried (as careless servers do)."""
 
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
+
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
 

@@ -24,6 +24,8 @@ async def _no_sleep(_: float) -> None:
 class Recorder(httpx.AsyncBaseTransport):
     """The sandbox's transport, keeping each request's method and JSON body (for the tests)."""
 
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
+
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.sent: list[tuple[str, Any]] = []

@@ -159,6 +159,8 @@ class _OtherWriterFirst(httpx.AsyncBaseTransport):
     """Another writer creates p1 (with other data) just before our create, which then fails
     ambiguously (a 503 before the effect): the client's reconciliation finds the other's."""
 
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
+
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.inner = sandbox.transport()

@@ -20,6 +20,9 @@ from .errors import DroppedConnection
 class SandboxTransport(httpx.AsyncBaseTransport):
     """An ``httpx.AsyncBaseTransport`` that sends requests to a sandbox app in-process."""
 
+    #: Opens no socket: a client may use plain http to any host name over it (the facade's rule).
+    legithealth_in_process = True
+
     def __init__(self, app: ASGIApp) -> None:
         self._inner = httpx.ASGITransport(app=app, raise_app_exceptions=True)
 

@@ -1,0 +1,201 @@
+"""The client's settings, resolved from the arguments and the environment and checked once.
+
+Every refusal is a :class:`ConfigurationError` that names the setting and what is wrong with it,
+never its value (a token, or a password in a URL, must not reach a terminal or a log).
+
+The rules:
+
+- **Token** (``api_token``, else ``LEGITHEALTH_API_TOKEN``): printable ASCII with no whitespace.
+  It is not stripped: a token read whole from a file often ends with a newline, and a token
+  silently changed would fail later with a less clear error; it is refused at construction.
+- **Base URL** (``base_url``, else ``LEGITHEALTH_BASE_URL``, else the production API): ``https``
+  (or ``http``, see below), with a host, and with no user name or password (they would be shown
+  wherever the URL is: ``repr``, the journal, ``journal stats``), no query and no fragment (paths
+  are appended to it).
+- **The token never crosses a network in clear.** Plain ``http`` only to a loopback host
+  (127.0.0.0/8, ``::1``, ``localhost``), and never through a proxy; a loopback host is never
+  proxied by the default transport (whatever ``HTTP_PROXY``/``ALL_PROXY`` say).
+- **An injected ``transport`` or ``http_client`` keeps these rules** if it can reach a network.
+  Only an in-process transport may carry plain ``http`` to any host: an ``httpx.ASGITransport``,
+  an ``httpx.MockTransport``, or a transport whose class declares ``legithealth_in_process = True``
+  (the sandbox's does). For an ``http_client``, the transport it would use for the base URL is
+  checked (so a client built with ``trust_env=True`` under ``HTTP_PROXY`` is refused for plain
+  ``http``), and one that does not verify TLS certificates (``verify=False``) is refused.
+- ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` are honoured by the default transport (a company's own
+  certificate authority); one that does not exist or cannot be read is a configuration error.
+- ``SSLKEYLOGFILE`` (honoured by Python's ``ssl``: every TLS session's keys are written to that
+  file, so whoever reads it can decrypt the token) is a debugging switch: it is not refused, but
+  each client built while it is set logs a WARNING on the ``legithealth_async`` logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import ssl
+from dataclasses import dataclass, field
+
+import httpcore
+import httpx
+
+from . import _constants as C
+from ._transport import environment_proxy, is_loopback
+from .errors import ConfigurationError
+
+__all__ = ["Settings", "is_in_process", "resolve_settings"]
+
+logger = logging.getLogger(C.LOGGER_NAME)
+
+_PRINTABLE_TOKEN = re.compile(r"[\x21-\x7e]+")
+_PROXY_POOLS = (httpcore.AsyncHTTPProxy, httpcore.AsyncSOCKSProxy)
+_IN_PROCESS = (httpx.ASGITransport, httpx.MockTransport)
+_CLEAR_TEXT = (
+    "plain http only to a loopback host (127.0.0.0/8, ::1, localhost), never through a proxy, "
+    "or over an in-process transport: the API token must never cross a network in clear"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the client resolved: the token (never shown) and the checked base URL."""
+
+    token: str = field(repr=False)
+    base_url: str
+    #: The proxy the default transport uses (None for loopback, or when none is configured).
+    proxy: str | None
+
+
+def resolve_settings(
+    *,
+    api_token: str | None,
+    base_url: str | None,
+    transport: object,
+    http_client: httpx.AsyncClient | None,
+) -> Settings:
+    """Resolve and check the token, the base URL and the route the requests will take.
+
+    ``transport`` is an injected ``httpx.AsyncBaseTransport``, or the name of the client's own
+    (checked by the transport module), or None.
+    """
+    token = _token(api_token)
+    url = _base_url(base_url)
+    if url.scheme == "https" and os.environ.get("SSLKEYLOGFILE"):
+        logger.warning(
+            "SSLKEYLOGFILE is set: the keys of every TLS connection are written to that file, "
+            "and whoever reads it can decrypt the API token and the patient data sent"
+        )
+    if transport is not None and http_client is not None:
+        raise ConfigurationError("pass either transport or http_client, not both")
+    if http_client is not None:
+        _check_route(url, _route_of(http_client, url))
+        return Settings(token=token, base_url=str(url), proxy=None)
+    if isinstance(transport, httpx.AsyncBaseTransport):
+        _check_route(url, transport)
+        return Settings(token=token, base_url=str(url), proxy=None)
+    if url.scheme == "http" and not is_loopback(url.host):
+        raise ConfigurationError(f"base_url must be https:// ({_CLEAR_TEXT})")
+    _check_trust_store()
+    return Settings(token=token, base_url=str(url), proxy=environment_proxy(url))
+
+
+def is_in_process(transport: object) -> bool:
+    """Whether ``transport`` answers in this process without opening a socket (see above)."""
+    if isinstance(transport, _IN_PROCESS):
+        return True
+    return getattr(type(transport), "legithealth_in_process", False) is True
+
+
+def _token(api_token: str | None) -> str:
+    where = "api_token" if api_token is not None else C.ENV_API_TOKEN
+    token = api_token if api_token is not None else os.environ.get(C.ENV_API_TOKEN)
+    if not token:
+        raise ConfigurationError(f"no API token: pass api_token=... or set {C.ENV_API_TOKEN}")
+    if not isinstance(token, str):
+        raise ConfigurationError(f"{where} must be a str")
+    if _PRINTABLE_TOKEN.fullmatch(token):
+        return token
+    if token.strip() != token:
+        problem = (
+            "starts or ends with whitespace (a token read whole from a file ends with a newline)"
+        )
+    elif any(ch.isspace() for ch in token):
+        problem = "contains whitespace"
+    elif any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in token):
+        problem = "contains a control character"
+    else:
+        problem = "contains a character outside printable ASCII"
+    raise ConfigurationError(f"the API token ({where}) {problem}: it was not used")
+
+
+def _base_url(base_url: str | None) -> httpx.URL:
+    env = os.environ.get(C.ENV_BASE_URL)
+    where = "base_url" if base_url else (C.ENV_BASE_URL if env else "the default base URL")
+    raw = base_url or env or C.DEFAULT_BASE_URL
+    try:
+        url = httpx.URL(raw)
+    except (httpx.InvalidURL, TypeError):
+        # Not chained: httpx's reason quotes a piece of the URL (a password cut at a "/" is
+        # read as the port: "Invalid port: '<password>'").
+        raise ConfigurationError(f"{where} is not a valid URL") from None
+    if url.scheme not in ("https", "http"):
+        raise ConfigurationError(f"{where} must be an https:// URL")
+    if not url.host:
+        raise ConfigurationError(f"{where} has no host")
+    if url.userinfo:
+        raise ConfigurationError(
+            f"{where} carries a user name or password: the API authenticates by token, and a "
+            "password in the URL would be shown wherever the URL is (repr, the journal)"
+        )
+    if url.query or url.fragment or raw.rstrip().endswith(("?", "#")):
+        raise ConfigurationError(
+            f"{where} has a query or a fragment: request paths are appended to the base URL"
+        )
+    return url
+
+
+def _route_of(http_client: httpx.AsyncClient, url: httpx.URL) -> object:
+    """The transport ``http_client`` would send requests for ``url`` through (its mounts apply)."""
+    pick = getattr(http_client, "_transport_for_url", None)
+    if callable(pick):
+        return pick(url)
+    return getattr(http_client, "_transport", None)
+
+
+def _check_route(url: httpx.URL, transport: object) -> None:
+    if is_in_process(transport):
+        return
+    pool = getattr(transport, "_pool", None)
+    if url.scheme == "http":
+        if not is_loopback(url.host):
+            raise ConfigurationError(
+                "base_url must be https:// for a transport that can reach a network "
+                f"({_CLEAR_TEXT}; mark an in-process transport with legithealth_in_process = True)"
+            )
+        if isinstance(pool, _PROXY_POOLS):
+            raise ConfigurationError(
+                "the http_client or transport sends plain http through a proxy (HTTP_PROXY or "
+                "ALL_PROXY when it was built, or proxy=...): the API token would cross it in "
+                "clear; build it with trust_env=False, or set NO_PROXY for this host"
+            )
+        return
+    context = getattr(pool, "_ssl_context", None)
+    if isinstance(context, ssl.SSLContext) and (
+        context.verify_mode == ssl.CERT_NONE or not context.check_hostname
+    ):
+        raise ConfigurationError(
+            "the http_client or transport does not verify TLS certificates (verify=False): "
+            "anyone on the path could read the API token; keep verification on"
+        )
+
+
+def _check_trust_store() -> None:
+    """``SSL_CERT_FILE``/``SSL_CERT_DIR``, when set, must name a readable file / folder.
+
+    Checked cheaply here (the TLS context itself is made at the first request, off the event
+    loop); a file that exists but holds no certificate surfaces at the first request.
+    """
+    for name, exists in (("SSL_CERT_FILE", os.path.isfile), ("SSL_CERT_DIR", os.path.isdir)):
+        value = os.environ.get(name)
+        if value and not (exists(value) and os.access(value, os.R_OK)):
+            raise ConfigurationError(f"{name} names a trust store that cannot be read")
