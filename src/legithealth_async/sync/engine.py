@@ -622,8 +622,7 @@ def sync_patients(
     holds without its episode ids is looked up again (not skipped) to fetch them. A row refused
     before any request is journaled as failed, with its reason, when it has a usable external
     id (not a repeated one). ``dry_run`` sends no write (lookups still happen) and writes no
-    journal. ``on_progress`` is called with each
-    outcome as it happens (on the event loop; keep it quick).
+    journal. ``on_progress`` is called with each outcome as it happens (on the event loop).
     """
     concurrency, window = _sized(client, concurrency, window)
     options = SyncOptions(
