@@ -93,3 +93,5 @@ SYNC_MAX_FREQUENCY_EVERY: Final = 9999
 #: Sync input: a CSV row spanning more physical lines than this is taken for an unmatched quote
 #: swallowing the rows after it, and refused line by line.
 SYNC_CSV_MAX_ROW_LINES: Final = 8
+#: A JSONL line nested deeper than this (arrays/objects) is refused alone; a record nests ~3.
+SYNC_MAX_JSON_DEPTH: Final = 32

@@ -379,5 +379,5 @@ async def test_cookies_a_server_sets_are_neither_kept_nor_sent(httpx_mock: Any) 
     async with LegitHealth("t", base_url="https://api.test/v1") as lh:
         await lh.patients.get("x")
         await lh.patients.get("y")
-        assert not lh._requester._http.cookies
+        assert not lh._session.sender._http.cookies
     assert all("cookie" not in r.headers for r in httpx_mock.get_requests())

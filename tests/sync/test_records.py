@@ -268,3 +268,23 @@ def test_each_condition_error_has_its_own_message(text: str, message: str) -> No
 def test_jsonl_external_id_empty_is_not_missing(tmp_path: Path, line: bytes, message: str) -> None:
     [item] = list(iter_records(_write(tmp_path, "p.jsonl", line + b"\n")))
     assert isinstance(item, BadRecord) and item.message == message
+
+
+@pytest.mark.parametrize(
+    ("line", "refused"),
+    [
+        # Brackets inside strings are text, not nesting (escaped quotes included).
+        (b'{"externalId": "P1", "email": "a@b.org", "firstName": "' + b"[{" * 40 + b'"}', False),
+        (b'{"externalId": "P1", "email": "a@b.org", "lastName": "\\"' + b"[" * 80 + b'"}', False),
+        # Nesting past the bound (the object itself is level 1) is refused, whatever the
+        # interpreter's recursion limit.
+        (b'{"externalId": "P1", "x": ' + b"[" * 32 + b"]" * 32 + b"}", True),
+        (b'{"externalId": "P1", "x": ' + b"[" * 31 + b"]" * 31 + b"}", False),
+    ],
+)
+def test_jsonl_nesting_bound_counts_structure_not_text(
+    tmp_path: Path, line: bytes, refused: bool
+) -> None:
+    [item] = list(iter_records(_write(tmp_path, "p.jsonl", line + b"\n")))
+    too_deep = isinstance(item, BadRecord) and item.message == "the line is nested too deeply"
+    assert too_deep is refused

@@ -418,6 +418,25 @@ def _from_data(data: dict[str, Any], line: int) -> RecordSource:
         return _bad(line, "ValidationError", str(exc), data.get("externalId"))
 
 
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON text nests arrays/objects more than ``limit`` deep (strings skipped)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False  # the common case, without a character-by-character scan
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
 def _iter_jsonl(stream: io.BufferedReader) -> Iterator[RecordSource]:
     for number, raw in enumerate(stream, start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
@@ -429,6 +448,10 @@ def _iter_jsonl(stream: io.BufferedReader) -> Iterator[RecordSource]:
             continue
         if not text.strip():
             continue  # blank lines (e.g. a trailing newline) are not rows
+        if _nested_deeper_than(text, C.SYNC_MAX_JSON_DEPTH):
+            # Checked, not left to RecursionError: that depends on the interpreter's limit.
+            yield _bad(number, "MalformedRow", "the line is nested too deeply")
+            continue
         try:
             # strict=False: a raw control character in a string is judged like CSV's, by field
             data = json.loads(text, strict=False)
