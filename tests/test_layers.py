@@ -20,11 +20,12 @@ PACKAGE = "legithealth_async"
 #: Lowest first. A module is placed by its longest matching prefix.
 LAYERS: list[tuple[str, ...]] = [
     ("_version",),
-    ("_constants", "errors", "_privacy", "_logs", "_tasks", "_transport"),
+    ("_constants", "_privacy", "_logs", "_tasks", "_transport"),
+    ("errors",),  # its constructors keep only the server codes and ids _privacy lets through
     ("_generated", "sandbox"),  # the generated client; the sandbox (never imports the facade)
     ("models",),
     ("_wire",),
-    ("_validation", "_retry", "_body", "pagination"),
+    ("_validation", "_retry", "_body", "pagination", "_config"),
     ("_send",),
     ("_exactly_once", "_generated_call"),
     ("_session",),

@@ -182,6 +182,8 @@ async def test_a_dribbled_create_is_reconciled_like_any_timeout() -> None:
 class DribblingFor(httpx.AsyncBaseTransport):
     """The sandbox's transport, except that createPatient for one external id dribbles."""
 
+    legithealth_in_process = True  # opens no socket (see legithealth_async._config)
+
     def __init__(self, inner: httpx.AsyncBaseTransport, victim: str) -> None:
         self.inner = inner
         self.victim = victim
