@@ -169,3 +169,21 @@ def make_records(count: int, seed: int = 0) -> list[PatientRecord]:
         assert isinstance(record, PatientRecord), record
         out.append(record)
     return out
+
+
+def status_operation() -> dict[str, Any]:
+    """A ``getServiceStatus`` operation to add to a copy of the spec (no facade method, no rule)."""
+    return {
+        "get": {
+            "operationId": "getServiceStatus",
+            "tags": ["patients"],
+            "security": [{"apiToken": []}],
+            "responses": {
+                "200": {
+                    "description": "Up.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+            },
+        }
+    }

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from _toolkit import status_operation
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -167,20 +168,7 @@ def _with_new_field_and_operation() -> dict[str, Any]:
         "type": "string",
         "format": "date-time",
     }
-    document["paths"]["/status"] = {
-        "get": {
-            "operationId": "getServiceStatus",
-            "tags": ["patients"],
-            "security": [{"apiToken": []}],
-            "responses": {
-                "200": {
-                    "description": "Up.",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                "401": {"$ref": "#/components/responses/Unauthorized"},
-            },
-        }
-    }
+    document["paths"]["/status"] = status_operation()
     return document
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from _toolkit import status_operation
 
 from legithealth_async.sandbox import Sandbox
 from legithealth_async.sandbox.spec import SPEC_PATH
@@ -76,20 +77,7 @@ async def test_an_undocumented_status_is_a_violation(tmp_path: Path) -> None:
 
 def _with_new_operation(tmp_path: Path) -> Path:
     document = copy.deepcopy(CONTRACT)
-    document["paths"]["/status"] = {
-        "get": {
-            "operationId": "getServiceStatus",
-            "tags": ["patients"],
-            "security": [{"apiToken": []}],
-            "responses": {
-                "200": {
-                    "description": "Up.",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                "401": {"$ref": "#/components/responses/Unauthorized"},
-            },
-        }
-    }
+    document["paths"]["/status"] = status_operation()
     return _write(tmp_path, document)
 
 
