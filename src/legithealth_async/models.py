@@ -66,27 +66,6 @@ class AuthToken(_AuthToken):
         return login_link(self.token, self.refresh_token)
 
 
-# The public models are shown (repr of the class, pickling, docs) under this module's name, where
-# users import them from, rather than the private module they are generated in.
-for _public in (
-    BodySiteCode,
-    Condition,
-    ConditionInput,
-    Encounter,
-    EncounterStatus,
-    EpisodeOfCare,
-    EpisodeOfCareStatus,
-    Frequency,
-    FrequencyUnit,
-    Gender,
-    PathologyCode,
-    Patient,
-    Practitioner,
-    Specialty,
-):
-    _public.__module__ = __name__
-
-
 def login_link(token: str, refresh_token: str) -> str:
     """``https://app.legit.health/u/home?token=…&refresh_token=…``, each value percent-encoded.
 
@@ -94,3 +73,11 @@ def login_link(token: str, refresh_token: str) -> str:
     """
     query = urlencode({"token": token, "refresh_token": refresh_token}, safe="")
     return f"{LOGIN_LINK_BASE}?{query}"
+
+
+# The public models are shown (repr of the class, pickling, docs) under this module's name, where
+# users import them from, rather than the private module they are generated in.
+for _name in __all__:
+    _public = globals()[_name]
+    if isinstance(_public, type):
+        _public.__module__ = __name__
