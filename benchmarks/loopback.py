@@ -133,43 +133,73 @@ def _add(
 
 def run(settings: Settings, report: Report) -> None:
     """The loopback rows; a client run that fails is reported as such (the rest go on)."""
-    try:
-        _run(settings, report)
-    except Failed as exc:
-        report.add(SEC, "a client run FAILED", "-", "", "", str(exc))
+    with upstream() as base:
+        for part in (_per_call, _run):
+            try:
+                part(settings, report, base)
+            except Failed as exc:
+                report.add(SEC, "a client run FAILED", "-", "", "", str(exc))
 
 
-def _run(settings: Settings, report: Report) -> None:
+def _per_call(settings: Settings, report: Report, base: str) -> None:
+    """Facade (default transport) vs the bare generated call, CPU a call, 64 in flight."""
+    c = 64
+    for what, kind, n in (("create", "create", 3000), ("get 100", "get100", 300)):
+        n = n // 3 if settings.quick else n
+        cpu = {}
+        for arm in (f"gen-{kind}", kind):
+            runs = [measure(arm, base, c, n) for _ in range(1 if settings.quick else 3)]
+            cpu[arm] = [r["client_cpu"] / r["requests"] * 1e6 for r in runs]
+            rate = median([r["requests"] / r["wall"] for r in runs])
+            who = "generated (its own httpx pool)" if arm.startswith("gen-") else "facade, default"
+            report.add(
+                SEC,
+                f"{what} per call, {c} in flight: {who}",
+                f"{median(cpu[arm]):,.0f} µs CPU/call",
+                f"{rate:,.0f} calls/s",
+                "",
+                f"{len(runs)} run(s) {spread(cpu[arm])}",
+            )
+        ratio = median(cpu[kind]) / median(cpu[f"gen-{kind}"])
+        report.add(
+            SEC,
+            f"{what} per call: facade / generated",
+            f"{ratio:.2f}x",
+            "client CPU a call, same upstream",
+            f"≤1.10x: {'met' if ratio <= 1.10 else 'MISSED'}",
+        )
+
+
+def _run(settings: Settings, report: Report, base: str) -> None:
     gets = 600 if settings.quick else 1500
     records = 1000 if settings.quick else 5000
     concurrencies = (100,) if settings.quick else (64, 100, 128)
     transports = ("httpx", "aiohttp", "httpx-aiohttp")
     old = baseline_python()
-    with upstream() as base:
-        for c in concurrencies:
-            raw = _add(
+    for c in concurrencies:
+        raw = _add(
+            report,
+            f"raw aiohttp GETs, {c} in flight",
+            [measure("raw-aiohttp", base, c, gets)],
+            c,
+        )
+        for name in transports:
+            got = measure("get", base, c, gets, name)
+            _add(
                 report,
-                f"raw aiohttp GETs, {c} in flight",
-                [measure("raw-aiohttp", base, c, gets)],
+                f"facade get, {c} in flight, transport {name}",
+                [got],
                 c,
+                f"{got['client_cpu'] / got['requests'] * 1e6 / raw['cpu']:.1f}x raw CPU",
             )
-            for name in transports:
-                got = measure("get", base, c, gets, name)
-                _add(
-                    report,
-                    f"facade get, {c} in flight, transport {name}",
-                    [got],
-                    c,
-                    f"{got['client_cpu'] / got['requests'] * 1e6 / raw['cpu']:.1f}x raw CPU",
-                )
-            for kind in ("sync-new", "sync-unchanged") if c == 100 else ("sync-new",):
-                runs = [measure(kind, base, c, records) for _ in range(1 if c != 100 else 2)]
-                what = "new" if kind == "sync-new" else "unchanged"
-                mine = _add(report, f"sync_patients {records:,} {what}, concurrency {c}", runs, c)
-                if kind == "sync-new" and c == 100:
-                    _sync_targets(report, base, c, records, old, mine, raw)
-        naive = [measure("naive", base, 100, records)]
-        _add(report, f"naive gather of {records:,} patients.create, max_in_flight 100", naive, 100)
+        for kind in ("sync-new", "sync-unchanged") if c == 100 else ("sync-new",):
+            runs = [measure(kind, base, c, records) for _ in range(1 if c != 100 else 2)]
+            what = "new" if kind == "sync-new" else "unchanged"
+            mine = _add(report, f"sync_patients {records:,} {what}, concurrency {c}", runs, c)
+            if kind == "sync-new" and c == 100:
+                _sync_targets(report, base, c, records, old, mine, raw)
+    naive = [measure("naive", base, 100, records)]
+    _add(report, f"naive gather of {records:,} patients.create, max_in_flight 100", naive, 100)
     report.notes.append(
         "Loopback: upstream and client each in a process of their own (2 cores); client CPU is "
         "the client process's CPU time over the measured window / requests sent. A sync of new "

@@ -7,7 +7,10 @@ client's alone: the upstream is another process (its CPU is read from ``/__stats
 
 KIND: ``raw-aiohttp`` (GETs on a bare aiohttp session: the machine's limit line), ``get`` (the
 facade's ``patients.get``), ``sync-new`` / ``sync-unchanged`` (``sync_patients`` of N records
-the upstream does not / does know), ``naive`` (``asyncio.gather`` of N ``patients.create``).
+the upstream does not / does know), ``naive`` (``asyncio.gather`` of N ``patients.create``),
+``create`` / ``get100`` (N facade calls, CONCURRENCY at a time: one create, or one get of 100
+known ids), and ``gen-create`` / ``gen-get100`` (the same calls through the bare generated
+client on its own ``httpx.AsyncClient``: the per-call baseline).
 TRANSPORT (for the facade): ``default`` (what the client makes for itself), a name the client
 takes (``httpx``, ``aiohttp``), ``httpx-aiohttp`` (that package's transport, as ``transport=``)
 or ``httpx-onepool`` (one ``httpx.AsyncClient`` pool of CONCURRENCY connections).
@@ -133,6 +136,9 @@ async def _facade(
         if kind == "get":
             await asyncio.gather(*(get(i) for i in range(n)))
             requests = n
+        elif kind in ("create", "get100"):
+            await _gated(concurrency, n, _facade_call(lh, kind))
+            requests = n
         elif kind == "naive":
             await asyncio.gather(
                 *(
@@ -153,6 +159,60 @@ async def _facade(
     if own is not None:
         await own.aclose()
     return result
+
+
+LIST_IDS = [f"ext-{i:08d}" for i in range(100)]
+
+
+def _facade_call(lh: Any, kind: str) -> Any:
+    from benchmarks.percall import create_kwargs
+
+    if kind == "create":
+        return lambda i: lh.patients.create(**create_kwargs(i))
+    return lambda i: lh.patients.get_many(LIST_IDS)
+
+
+async def _gated(concurrency: int, n: int, call: Any) -> None:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await call(i)
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+
+
+async def _generated(kind: str, base: str, concurrency: int, n: int) -> dict[str, float]:
+    """The bare generated call on its own ``httpx.AsyncClient`` (a pool of CONCURRENCY)."""
+    import httpx
+
+    from benchmarks.percall import _gen_body
+    from legithealth_async._generated import AuthenticatedClient
+    from legithealth_async._generated.api.patients import create_patient, get_patients
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    client = AuthenticatedClient(
+        base_url=base,
+        token=TOKEN,
+        prefix="",
+        auth_header_name="X-API-TOKEN",
+        httpx_args={"limits": limits},
+    )
+
+    async def call(i: int) -> None:
+        if kind == "gen-create":
+            r = await create_patient.asyncio_detailed(client=client, body=_gen_body(i))
+        else:
+            r = await get_patients.asyncio_detailed(client=client, external_ids=LIST_IDS)
+        if r.parsed is None or r.status_code >= 300:
+            raise SystemExit(f"{kind}: HTTP {r.status_code}")
+
+    async with client:
+        await _gated(concurrency, concurrency, call)  # open the connections
+        window = Window(base)
+        window.start()
+        await _gated(concurrency, n, call)
+        return window.stop(n, n)
 
 
 async def _count(session: Any) -> dict[str, int]:
@@ -177,6 +237,8 @@ def main(argv: list[str]) -> int:
     transport = argv[4] if len(argv) > 4 else "default"
     if kind == "raw-aiohttp":
         result = asyncio.run(_raw(base, concurrency, n))
+    elif kind.startswith("gen-"):
+        result = asyncio.run(_generated(kind, base, concurrency, n))
     else:
         result = asyncio.run(_facade(kind, base, concurrency, n, transport))
     print(json.dumps(result))

@@ -81,6 +81,18 @@ def _gen_body(i: int) -> gen.PatientCreate:
     )
 
 
+def create_kwargs(i: int, conditions: Any = None) -> dict[str, Any]:
+    """The facade's arguments for the patient ``_gen_body(i)`` / ``_create_payload(i)`` send."""
+    return {
+        "external_id": f"ext-{i:08d}",
+        "email": f"patient{i}@example.org",
+        "first_name": "Ana",
+        "last_name": "Garcia",
+        "birth_date": dt.date(1980, 2, 29),
+        "conditions": create_conditions() if conditions is None else conditions,
+    }
+
+
 def direct_parse_patient(d: dict[str, Any]) -> Any:
     """A prototype of a faster path: JSON dict -> public model, skipping the generated model."""
     from legithealth_async.models import Condition, Frequency, Patient
@@ -204,14 +216,7 @@ async def _run(settings: Settings, report: Report) -> None:
         return r.parsed
 
     async def facade_small(i: int) -> Any:
-        return await facade.patients.create(
-            external_id=f"ext-{i:08d}",
-            email=f"patient{i}@example.org",
-            first_name="Ana",
-            last_name="Garcia",
-            birth_date=dt.date(1980, 2, 29),
-            conditions=conditions,
-        )
+        return await facade.patients.create(**create_kwargs(i, conditions))
 
     async def raw_large(i: int) -> Any:
         r = await raw.get("/patients", params={"externalIds[]": ids})

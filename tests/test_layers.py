@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("models",),
     ("_wire",),
     ("_validation", "_retry", "_body", "pagination", "_config"),
+    ("_exchange",),  # one request sent and its answer read (the client's own transport direct)
     ("_send",),
     ("_exactly_once", "_generated_call"),
     ("_session",),

@@ -8,7 +8,7 @@ with ``max_length``: memory never exceeds the bound (plus one wire chunk), whate
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterable, Iterator, Mapping
 
 import httpx
 
@@ -56,38 +56,49 @@ class _Inflater:
         return self._d.flush(room + 1)
 
 
-async def read_bounded(operation: str, response: httpx.Response, limit: int) -> bytes:
-    """The whole decoded body, or :class:`UnexpectedResponseError` past ``limit`` bytes.
+def checked_encoding(operation: str, status: int, headers: Mapping[str, str], limit: int) -> str:
+    """The answer's content encoding, once its headers pass the checks made before reading.
 
-    Refused too: a declared length over the limit (before reading), an encoding other than
-    gzip/deflate/identity, and a corrupt compressed stream.
+    Refused: a declared length over ``limit``, an encoding other than gzip/deflate/identity.
+    ``headers`` is any case-insensitive mapping (httpx's or aiohttp's).
     """
-    status = response.status_code
-    declared = response.headers.get("content-length")
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise UnexpectedResponseError(operation, status, f"body over {limit} bytes")
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("gzip", "deflate", "identity", ""):
         raise UnexpectedResponseError(operation, status, "unsupported content encoding")
+    return encoding
+
+
+async def read_bounded(operation: str, response: httpx.Response, limit: int) -> bytes:
+    """The whole decoded body of an httpx response, or :class:`UnexpectedResponseError` past
+    ``limit`` bytes (see :func:`checked_encoding` and :func:`inflate_bounded`)."""
+    status = response.status_code
+    encoding = checked_encoding(operation, status, response.headers, limit)
     try:
         content = response.content  # read already (an in-memory answer, e.g. a mock transport)
     except httpx.ResponseNotRead:
-        return await _inflate(operation, response, limit, _Inflater(encoding))
+        return await inflate_bounded(operation, status, encoding, response.aiter_raw(), limit)
     if len(content) > limit:
         raise UnexpectedResponseError(operation, status, f"body over {limit} bytes (decoded)")
     return content
 
 
-async def _inflate(
-    operation: str, response: httpx.Response, limit: int, inflater: _Inflater
+async def inflate_bounded(
+    operation: str, status: int, encoding: str, chunks: AsyncIterable[bytes], limit: int
 ) -> bytes:
-    status = response.status_code
+    """The raw ``chunks`` of a body decoded, never holding more than ``limit`` bytes of it.
+
+    Refused: more than ``limit`` decoded bytes, and a corrupt compressed stream.
+    """
+    inflater = _Inflater(encoding)
     # A list of pieces, joined once at the end: growing one buffer would copy it on every
     # resize and double the peak.
     pieces: list[bytes] = []
     size = 0
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in chunks:
             for piece in inflater.feed(chunk, limit - size):
                 pieces.append(piece)
                 size += len(piece)

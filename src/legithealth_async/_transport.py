@@ -31,7 +31,7 @@ import os
 import ssl
 import threading
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -251,14 +251,13 @@ def _mapped(
 
 
 class _AiohttpBody(httpx.AsyncByteStream):
-    def __init__(self, response: aiohttp.ClientResponse, errors: Any) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, transport: AiohttpTransport) -> None:
         self._response = response
-        self._errors = errors
+        self._transport = transport
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped(self._errors):
-            async for chunk in self._response.content.iter_any():
-                yield chunk
+        async for chunk in self._transport.chunks(self._response):
+            yield chunk
 
     async def aclose(self) -> None:
         # Back to the pool when read to the end; closed otherwise (aiohttp decides).
@@ -283,6 +282,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
         self._errors = _aiohttp_errors()
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._lazy = _Lazy()
 
     def __repr__(self) -> str:
@@ -305,32 +305,61 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` through aiohttp; failures mapped to httpx's (see the module doc)."""
-        import aiohttp
+    async def open(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        content: bytes | None,
+        phases: Mapping[str, float | None],
+    ) -> aiohttp.ClientResponse:
+        """Send a request (``url`` already percent-encoded; ``phases``: httpx's per-phase
+        timeouts) and return aiohttp's answer, its body not read yet; failures mapped to httpx's
+        (see the module doc). Read it with :meth:`chunks`, then ``release()`` it."""
         import yarl
 
         session = self._session or await self._open()
-        timeout = request.extensions.get("timeout", {})
-        body = request.content or None  # the facade's bodies are always in memory
         with _mapped(self._errors):
-            response = await session.request(
-                request.method,
-                yarl.URL(str(request.url), encoded=True),
-                headers=request.headers.multi_items(),
-                data=body,
+            return await session.request(
+                method,
+                yarl.URL(url, encoded=True),
+                headers=headers,
+                data=content,
                 allow_redirects=False,
                 proxy=self._proxy,
-                timeout=aiohttp.ClientTimeout(
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                ),
+                timeout=self._timeout(phases),
             )
+
+    async def chunks(self, response: aiohttp.ClientResponse) -> AsyncGenerator[bytes, None]:
+        """The raw body of ``response`` as it arrives; failures mapped to httpx's."""
+        with _mapped(self._errors):
+            async for chunk in response.content.iter_any():
+                yield chunk
+
+    def _timeout(self, timeout: Mapping[str, float | None]) -> aiohttp.ClientTimeout:
+        key = (timeout.get("pool"), timeout.get("connect"), timeout.get("read"))
+        made = self._timeouts.get(key)
+        if made is None:
+            import aiohttp
+
+            made = self._timeouts[key] = aiohttp.ClientTimeout(
+                connect=key[0], sock_connect=key[1], sock_read=key[2]
+            )
+        return made
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through aiohttp; failures mapped to httpx's (see the module doc)."""
+        response = await self.open(
+            request.method,
+            str(request.url),
+            request.headers.multi_items(),
+            request.content or None,  # the facade's bodies are always in memory
+            request.extensions.get("timeout", {}),
+        )
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_AiohttpBody(response, self._errors),
+            stream=_AiohttpBody(response, self),
             extensions={"http_version": b"HTTP/1.1"},
         )
 
@@ -417,12 +446,16 @@ class DefaultTransport(httpx.AsyncBaseTransport):
             )
         return ShardedTransport(**s)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the chosen transport (chosen now if this is the first request)."""
+    def chosen(self) -> httpx.AsyncBaseTransport:
+        """The transport ``name`` stands for (chosen now, on the running loop, if not yet)."""
         inner = self.inner
         if inner is None:
             inner = self.inner = self._make()
-        return await inner.handle_async_request(request)
+        return inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the chosen transport (chosen now if this is the first request)."""
+        return await (self.inner or self.chosen()).handle_async_request(request)
 
     async def aclose(self) -> None:
         """Close the chosen transport, if a request ever chose one."""

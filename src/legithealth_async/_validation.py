@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -94,10 +95,18 @@ def birth_date(value: dt.date | None) -> dt.date | None:
 
 def require(model: type[Any], fields: Mapping[str, object]) -> None:
     """Every field the generated request ``model`` requires is given (by its Python name)."""
-    for f in dataclasses.fields(model):
-        no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if no_default and f.name not in fields:
-            raise ValidationError(f.name, "is required")
+    for name in _required(model):
+        if name not in fields:
+            raise ValidationError(name, "is required")
+
+
+@functools.cache
+def _required(model: type[Any]) -> tuple[str, ...]:
+    return tuple(
+        f.name
+        for f in dataclasses.fields(model)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
 
 
 def code(value: object, where: str) -> str:

@@ -91,6 +91,30 @@ async def test_extra_headers_can_never_replace_the_token(
     assert httpx_mock.get_requests() == []
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Trace": "a\r\nX-Injected: 1"},  # a second header smuggled in
+        {"X-Trace": "line\nbreak"},
+        {"X-Trace": "nul\x00"},
+        {"X-Trace": "caf\u00e9"},  # not ASCII: encoded differently by each transport
+        {"X-Trace": 7},
+        {"X Trace": "space in the name"},
+        {"X-Trace:": "colon in the name"},
+        {"": "empty name"},
+    ],
+)
+async def test_an_extra_header_that_cannot_be_sent_as_given_is_refused_before_sending(
+    lh: LegitHealth, httpx_mock: HTTPXMock, headers: dict[str, object]
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        await lh.practitioners.specialties(extra_headers=headers)  # type: ignore[arg-type]
+    assert info.value.field == "extra_headers"
+    for value in headers.values():
+        assert str(value) not in str(info.value)
+    assert httpx_mock.get_requests() == []
+
+
 async def test_extras_never_reach_a_log_line(
     lh: LegitHealth, httpx_mock: HTTPXMock, caplog: pytest.LogCaptureFixture
 ) -> None:

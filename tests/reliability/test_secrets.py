@@ -316,7 +316,7 @@ async def test_httpcore_lines_of_other_requests_are_left_alone(
     assert any("return_value=" in m for m in messages)
 
 
-@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp", "a user's http_client"])
 async def test_a_hostile_reason_phrase_and_request_id_reach_no_log_line(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, transport: Any
 ) -> None:
@@ -330,15 +330,19 @@ async def test_a_hostile_reason_phrase_and_request_id_reach_no_log_line(
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "legithealth_async"):
         caplog.set_level(logging.DEBUG, logger=name)
+    users = transport == "a user's http_client"
     for server in _serving(_ApiServer(answer)):
-        async with LegitHealth(
-            TOKEN, base_url=server.base_url, max_retries=0, transport=transport
-        ) as lh:
-            with pytest.raises(NotFoundError) as caught:
-                await lh.patients.patch(EXT, email="new@example.org")
+        async with httpx.AsyncClient() as http:
+            where: dict[str, Any] = {"http_client": http} if users else {"transport": transport}
+            async with LegitHealth(TOKEN, base_url=server.base_url, max_retries=0, **where) as lh:
+                with pytest.raises(NotFoundError) as caught:
+                    await lh.patients.patch(EXT, email="new@example.org")
     _assert_clean(str(caught.value))
     lines = [r.getMessage() for r in caplog.records]
-    assert any('404 Not Found"' in line for line in lines)  # httpx's line, standard phrase
+    # httpx logs a line per request sent through AsyncClient.send: a user's client only (the
+    # client's own transport is called directly). The server's reason phrase never shows.
+    httpx_lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert any('404 Not Found"' in line for line in httpx_lines) == users
     ours = [r.getMessage() for r in caplog.records if r.name == "legithealth_async"]
     assert any("-> 404" in line for line in ours)  # our own line, without the request id
     for line in lines:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from legithealth_async.demo import synthetic_patients
@@ -86,9 +88,7 @@ async def test_updates_under_faults_converge(tmp_path) -> None:
                 )
                 for c in r.conditions
             )
-            changed.append(
-                type(r)(**{**{f: getattr(r, f) for f in r.__slots__}, "conditions": flipped})
-            )
+            changed.append(dataclasses.replace(r, conditions=flipped))
         sandbox.faults.set("*", FaultPlan(drop_after_rate=0.1, error_rate=0.05, retry_after=None))
         async with sync_patients(lh, changed, concurrency=16) as stream:
             outcomes = [o async for o in stream]

@@ -111,13 +111,18 @@ class PatientRecord:
     language: str | None = None
     conditions: tuple[ConditionInput, ...] = ()
     line: int | None = None
+    #: Set on the record :meth:`validated` returns (never by ``__init__`` or ``replace``).
+    _checked: bool = field(default=False, init=False, repr=False, compare=False)
 
     def validated(self) -> PatientRecord:
         """This record with every field checked and conditions normalised.
 
         Raises :class:`~legithealth_async.errors.ValidationError` (naming the field, not the
-        value). Normalised: ``is_tracked`` is a bool, units are plain strings.
+        value). Normalised: ``is_tracked`` is a bool, units are plain strings. A record this
+        method returned is returned as it is (the readers validate; the sync does not again).
         """
+        if self._checked:
+            return self
         check.external_id(self.external_id, "externalId")
         if self.external_id != self.external_id.strip():
             raise ValidationError("externalId", "has surrounding whitespace")
@@ -149,7 +154,7 @@ class PatientRecord:
             )
             for c in (check.conditions(list(self.conditions)) or [])
         )
-        return PatientRecord(
+        checked = PatientRecord(
             external_id=self.external_id,
             first_name=self.first_name,
             last_name=self.last_name,
@@ -161,6 +166,8 @@ class PatientRecord:
             conditions=conditions,
             line=self.line,
         )
+        object.__setattr__(checked, "_checked", True)  # frozen: set once, here
+        return checked
 
     def canonical(self) -> dict[str, Any]:
         """The record as a JSON-ready dict in a canonical form (conditions sorted, no line)."""

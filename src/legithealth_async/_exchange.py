@@ -1,0 +1,145 @@
+"""One HTTP exchange: a request sent, and its answer read whole within the size bound.
+
+The sender builds each request once (:class:`Outgoing`: method, an encoded absolute URL, headers,
+body bytes) and an :class:`Exchanger`, made once per client, sends it:
+
+- **the client's own** ``httpx.AsyncClient`` (``LegitHealth`` made it): its transport is called
+  directly. ``AsyncClient.send``'s layers have nothing to do for it (no auth, no event hooks,
+  redirects never followed, cookies dropped, no proxy mounts: the transport holds the proxy), and
+  with httpx's ``Request``/``Response`` construction they were about a third of a request's CPU on
+  loopback (``benchmarks/RESULTS.md``). On the aiohttp transport, aiohttp is called without
+  httpx's request and response objects at all.
+- **an** ``http_client`` **of the user's**: through ``AsyncClient.send``, so its event hooks,
+  auth and mounts apply.
+
+Either way the body is read raw and decoded under ``max_response_bytes`` (``_body``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import anyio
+import httpx
+
+from ._body import checked_encoding, inflate_bounded, read_bounded
+from ._transport import AiohttpTransport, DefaultTransport
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One request as it goes on the wire (the same bytes for every attempt)."""
+
+    method: str
+    url: str
+    """Absolute and percent-encoded (external ids in it: never logged)."""
+    headers: Sequence[tuple[str, str]]
+    content: bytes | None
+
+    def __repr__(self) -> str:
+        return f"<Outgoing {self.method}>"
+
+    def to_httpx(self, phases: httpx.Timeout) -> httpx.Request:
+        """The same request as an ``httpx.Request`` (``phases``: its per-phase timeouts)."""
+        return httpx.Request(
+            self.method,
+            self.url,
+            headers=self.headers,
+            content=self.content,
+            extensions={"timeout": phases.as_dict()},
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Reply:
+    """One answer, read whole and decoded."""
+
+    status: int
+    headers: Mapping[str, str]
+    """Case-insensitive (httpx's ``Headers`` or aiohttp's ``CIMultiDictProxy``)."""
+    raw_headers: Sequence[tuple[bytes, bytes]]
+    content: bytes
+
+
+def encode_query(params: Mapping[str, Any]) -> str:
+    """``params`` as a query string, encoded as httpx encodes ``params=`` (lists repeat the
+    key; ``True``/``False`` as ``true``/``false``; ``None`` as empty)."""
+    pairs = [
+        (key, _primitive(item))
+        for key, value in params.items()
+        for item in (value if isinstance(value, list | tuple) else (value,))
+    ]
+    return urlencode(pairs)
+
+
+def _primitive(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
+def encode_json(body: Any) -> bytes:
+    """``body`` as httpx's ``json=`` encodes it: compact UTF-8, no NaN or infinity."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+class Exchanger:
+    """Sends an :class:`Outgoing` and reads its answer (see the module doc for the two ways)."""
+
+    __slots__ = ("_direct", "_http")
+
+    def __init__(self, http: httpx.AsyncClient, *, direct: bool) -> None:
+        self._http = http
+        self._direct = direct
+
+    async def exchange(
+        self, out: Outgoing, phases: httpx.Timeout, limit: int, operation: str
+    ) -> Reply:
+        """Send ``out`` (``phases``: connect, write, read and pool timeouts); the answer read
+        whole, or ``httpx.TransportError`` / ``UnexpectedResponseError`` (over ``limit``)."""
+        if not self._direct:
+            request = out.to_httpx(phases)
+            response = await self._http.send(request, stream=True, follow_redirects=False)
+            return await _read(operation, response, limit)
+        transport = self._http._transport
+        if isinstance(transport, DefaultTransport):
+            transport = transport.inner or transport.chosen()
+            if isinstance(transport, AiohttpTransport):
+                return await _via_aiohttp(transport, out, phases, limit, operation)
+        response = await transport.handle_async_request(out.to_httpx(phases))
+        return await _read(operation, response, limit)
+
+
+async def _read(operation: str, response: httpx.Response, limit: int) -> Reply:
+    try:
+        content = await read_bounded(operation, response, limit)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await response.aclose()
+    headers = response.headers
+    return Reply(response.status_code, headers, headers.raw, content)
+
+
+async def _via_aiohttp(
+    transport: AiohttpTransport,
+    out: Outgoing,
+    phases: httpx.Timeout,
+    limit: int,
+    operation: str,
+) -> Reply:
+    response = await transport.open(out.method, out.url, out.headers, out.content, phases.as_dict())
+    try:
+        status, headers = response.status, response.headers
+        encoding = checked_encoding(operation, status, headers, limit)
+        async with aclosing(transport.chunks(response)) as chunks:
+            content = await inflate_bounded(operation, status, encoding, chunks, limit)
+    finally:
+        response.release()  # back to the pool when read to the end; closed otherwise
+    return Reply(status, headers, response.raw_headers, content)
