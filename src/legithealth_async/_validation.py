@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -100,13 +99,19 @@ def require(model: type[Any], fields: Mapping[str, object]) -> None:
             raise ValidationError(name, "is required")
 
 
-@functools.cache
+_REQUIRED: dict[type[Any], tuple[str, ...]] = {}
+
+
 def _required(model: type[Any]) -> tuple[str, ...]:
-    return tuple(
-        f.name
-        for f in dataclasses.fields(model)
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    )
+    """The names of ``model``'s fields without a default (worked out once per model)."""
+    names = _REQUIRED.get(model)
+    if names is None:
+        names = _REQUIRED[model] = tuple(
+            f.name
+            for f in dataclasses.fields(model)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        )
+    return names
 
 
 def code(value: object, where: str) -> str:
