@@ -11,6 +11,8 @@ from ._version import __version__
 #: Where the client talks to when neither ``base_url`` nor ``LEGITHEALTH_BASE_URL`` says otherwise.
 DEFAULT_BASE_URL: Final = "https://api.legit.health/integration/v1"
 ENV_API_TOKEN: Final = "LEGITHEALTH_API_TOKEN"  # noqa: S105 - a variable name
+#: ``legithealth sync --token-file``: a larger file is refused (not a token; never read whole).
+TOKEN_FILE_MAX_BYTES: Final = 4096
 ENV_BASE_URL: Final = "LEGITHEALTH_BASE_URL"
 API_TOKEN_HEADER: Final = "X-API-TOKEN"  # noqa: S105 - a header name
 USER_AGENT: Final = f"legithealth-async/{__version__}"

@@ -9,7 +9,7 @@ request models, and answers are parsed in one strict pass by the generated publi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
@@ -192,11 +192,17 @@ def practitioner_create_body(
 
 # ------------------------------------------------------------------------------------- pins
 # What a request pins that its answer must repeat: an answer about another resource (another
-# patient's body) is an unexpected response, never accepted as ours.
+# patient's body, a list with an item not asked for) is an unexpected response, never accepted
+# as ours. A lookup so refused proves nothing: a create it reconciles is ambiguous.
 
 
 def _differs(field: str, got: object, sent: object) -> str | None:
     return field if got != sent else None
+
+
+def _outside(field: str, got: Iterable[object], asked: Collection[object]) -> str | None:
+    """``field`` if a listed item's value is not one asked (a list answering about others)."""
+    return next((field for value in got if value not in asked), None)
 
 
 def _pin_patient_create(p: Patient, *, body: gen.PatientCreate) -> str | None:
@@ -205,6 +211,22 @@ def _pin_patient_create(p: Patient, *, body: gen.PatientCreate) -> str | None:
 
 def _pin_patient_patch(p: Patient, external_id: str, *, body: gen.PatientPatch) -> str | None:
     return _differs("externalId", p.external_id, external_id)
+
+
+def _pin_patients(ps: list[Patient], *, external_ids: list[str]) -> str | None:
+    return _outside("externalId", (p.external_id for p in ps), frozenset(external_ids))
+
+
+def _pin_tokens(
+    ts: list[AuthToken],
+    *,
+    body: gen.PatientAuthTokensRequest | gen.PractitionerAuthTokensRequest,
+) -> str | None:
+    return _outside("externalId", (t.external_id for t in ts), frozenset(body.external_ids))
+
+
+def _pin_episodes(es: list[EpisodeOfCare], condition_id: str) -> str | None:
+    return _outside("conditionId", (e.condition_id for e in es), (condition_id,))
 
 
 def _pin_episode_create(
@@ -244,7 +266,13 @@ CREATE_PATIENT = Operation(
     pins=_pin_patient_create,
 )
 GET_PATIENTS = Operation(
-    "getPatients", "/patients", get_patients._get_kwargs, 200, parse_patients, True
+    "getPatients",
+    "/patients",
+    get_patients._get_kwargs,
+    200,
+    parse_patients,
+    True,
+    pins=_pin_patients,
 )
 PATCH_PATIENT = Operation(
     "patchPatient",
@@ -263,6 +291,7 @@ GET_PATIENTS_AUTH_TOKENS = Operation(
     200,
     parse_auth_tokens,
     True,
+    pins=_pin_tokens,
 )
 GET_EPISODES_OF_CARE = Operation(
     "getEpisodesOfCare",
@@ -271,6 +300,7 @@ GET_EPISODES_OF_CARE = Operation(
     200,
     parse_episodes,
     True,
+    pins=_pin_episodes,
 )
 CREATE_EPISODE_OF_CARE = Operation(
     "createEpisodeOfCare",
@@ -323,4 +353,5 @@ GET_PRACTITIONER_AUTH_TOKENS = Operation(
     200,
     parse_auth_tokens,
     True,
+    pins=_pin_tokens,
 )

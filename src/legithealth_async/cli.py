@@ -3,15 +3,19 @@
 ::
 
     legithealth sync FILE [--concurrency N] [--journal PATH] [--dry-run] [--report PATH]
-                          [--token T] [--base-url URL] [--sandbox [--sandbox-faults [SPEC]]]
+                          [--token-file PATH | --token T] [--base-url URL]
+                          [--sandbox [--sandbox-faults [SPEC]]]
     legithealth journal export JOURNAL [--format csv|jsonl] [--output PATH] [--outcome O]
     legithealth journal stats JOURNAL
     legithealth sandbox [--port 8000] [--fault OP:key=value,...] ...
 
 ``sync`` pushes a ``.jsonl`` or ``.csv`` file of patients (formats in
 :mod:`legithealth_async.sync.records`) to Legit.Health: each record is created, patched or left
-unchanged. The token and base URL come from ``--token`` / ``--base-url`` or from
-``LEGITHEALTH_API_TOKEN`` / ``LEGITHEALTH_BASE_URL``. The journal (default
+unchanged. The token comes from ``LEGITHEALTH_API_TOKEN`` (preferred), or ``--token-file PATH``
+(the file's text less one trailing newline; a directory or an empty file is refused with exit 2,
+and the content is never shown); ``--token T`` works too, but puts the token in the process list,
+where other users of the machine can read it. The base URL comes from ``--base-url`` or
+``LEGITHEALTH_BASE_URL``. The journal (default
 ``FILE.journal.sqlite``; in memory with ``--sandbox``) makes a run resumable and maps HRM ids to
 Legit.Health ids. ``--report`` writes every failure as a JSON line (line, externalId, error,
 message), atomically (a temporary file renamed when the run ends). A report or journal path
@@ -54,7 +58,7 @@ import anyio
 from . import _constants as C
 from ._retry import RetryPolicy
 from .client import LegitHealth
-from .errors import LegitHealthError
+from .errors import ConfigurationError, LegitHealthError
 from .pagination import first_error
 from .sync import (
     Journal,
@@ -517,39 +521,70 @@ def _make_sandbox(faults: str | None) -> Sandbox:
     return sandbox
 
 
-def _sync_command(args: argparse.Namespace) -> int:
+def _read_token_file(path: Path) -> str:
+    """The API token in ``path``: its text less one trailing line ending (``\\n`` or ``\\r\\n``).
+
+    Raises :class:`~legithealth_async.errors.ConfigurationError` (one line that names the path,
+    never the content) for a directory, an unreadable, oversized, non-UTF-8 or empty file.
+    """
+    where = f"--token-file {printable(path)}"
+    if path.is_dir():
+        raise ConfigurationError(f"{where}: is a directory, not a token file")
+    try:
+        with path.open("rb") as file:
+            data = file.read(C.TOKEN_FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationError(f"{where}: {exc.strerror or type(exc).__name__}") from None
+    if len(data) > C.TOKEN_FILE_MAX_BYTES:
+        raise ConfigurationError(f"{where}: over {C.TOKEN_FILE_MAX_BYTES} bytes, not a token")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{where}: is not UTF-8 text") from None
+    token = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+    if not token:
+        raise ConfigurationError(f"{where}: is empty")
+    return token
+
+
+def _sandbox_for(args: argparse.Namespace, journal: Path | None) -> Sandbox | None:
+    """The embedded sandbox ``--sandbox`` asks for (None without it); usage errors raised."""
+    if not args.sandbox:
+        if args.sandbox_faults:
+            raise ConfigurationError("--sandbox-faults needs --sandbox")
+        return None
+    if journal is not None and journal.exists() and journal.stat().st_size > 0:
+        raise ConfigurationError(
+            "the embedded sandbox starts empty on every run, so a journal of an "
+            "earlier run would skip records it no longer has: give a new --journal path"
+        )
+    try:
+        return _make_sandbox(args.sandbox_faults)
+    except ImportError:
+        raise ConfigurationError(
+            "--sandbox needs: pip install 'legithealth-async[sandbox]'"
+        ) from None
+    except ValueError as exc:
+        raise ConfigurationError(f"--sandbox-faults: {exc}") from None
+
+
+def _sync_setup(args: argparse.Namespace) -> tuple[SyncOptions, Sandbox | None]:
+    """What ``legithealth sync`` was asked, checked before anything is opened or sent.
+
+    Raises :class:`~legithealth_async.errors.ConfigurationError` for bad usage.
+    """
     file = Path(args.file)
     if not file.is_file():
-        echo(f"error: no such file: {file}", err=True)
-        return EXIT_USAGE
+        raise ConfigurationError(f"no such file: {printable(file)}")
     journal: Path | None = Path(args.journal) if args.journal else None
     if journal is None and not args.no_journal and not args.sandbox:
         journal = file.with_name(file.name + ".journal.sqlite")
     report = Path(args.report) if args.report else None
     clash = _clashing_paths(file, journal, report)
     if clash is not None:
-        echo(f"error: {clash}", err=True)
-        return EXIT_USAGE
-    sandbox = None
-    if args.sandbox:
-        if journal is not None and journal.exists() and journal.stat().st_size > 0:
-            echo(
-                "error: the embedded sandbox starts empty on every run, so a journal of an "
-                "earlier run would skip records it no longer has: give a new --journal path",
-                err=True,
-            )
-            return EXIT_USAGE
-        try:
-            sandbox = _make_sandbox(args.sandbox_faults)
-        except ImportError:
-            echo("error: --sandbox needs: pip install 'legithealth-async[sandbox]'", err=True)
-            return EXIT_USAGE
-        except ValueError as exc:
-            echo(f"error: --sandbox-faults: {exc}", err=True)
-            return EXIT_USAGE
-    elif args.sandbox_faults:
-        echo("error: --sandbox-faults needs --sandbox", err=True)
-        return EXIT_USAGE
+        raise ConfigurationError(clash)
+    token = args.token if args.token_file is None else _read_token_file(Path(args.token_file))
+    sandbox = _sandbox_for(args, journal)
     options = SyncOptions(
         file=file,
         fmt=args.format,
@@ -559,10 +594,19 @@ def _sync_command(args: argparse.Namespace) -> int:
         force=args.force,
         episodes=args.episodes,
         report=report,
-        token=args.token,
+        token=token,
         base_url=args.base_url,
         progress=args.progress,
     )
+    return options, sandbox
+
+
+def _sync_command(args: argparse.Namespace) -> int:
+    try:
+        options, sandbox = _sync_setup(args)
+    except ConfigurationError as exc:
+        echo(f"error: {exc}", err=True)
+        return EXIT_USAGE
     try:
         return anyio.run(lambda: run_sync(options, sandbox=sandbox))
     except KeyboardInterrupt:
@@ -632,8 +676,9 @@ def _parser() -> argparse.ArgumentParser:
         "sync",
         help="create or update every patient of a .jsonl or .csv file",
         description=(
-            "Create, patch or leave unchanged each patient of FILE on Legit.Health. Token and "
-            f"base URL: --token/--base-url or {C.ENV_API_TOKEN}/{C.ENV_BASE_URL}. CSV columns: "
+            "Create, patch or leave unchanged each patient of FILE on Legit.Health. Token: "
+            f"${C.ENV_API_TOKEN} (preferred), or --token-file; base URL: --base-url or "
+            f"${C.ENV_BASE_URL}. CSV columns: "
             "externalId,firstName,lastName,email,phone,birthDate,gender,language,conditions "
             "(conditions: 'EA90@armLeft;ED80@headFront:tracked:2w'). "
             "SIGTERM is handled like Ctrl-C."
@@ -671,7 +716,20 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--report", metavar="PATH", help="write each failure as a JSON line (line, id, reason)"
     )
-    sync.add_argument("--token", help=f"API token (default: ${C.ENV_API_TOKEN})")
+    token = sync.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="read the API token from this file (one trailing newline is ignored)",
+    )
+    token.add_argument(
+        "--token",
+        metavar="T",
+        help=(
+            "API token; visible to other users of this machine (process list, e.g. ps): "
+            f"prefer ${C.ENV_API_TOKEN} (the default) or --token-file"
+        ),
+    )
     sync.add_argument("--base-url", help=f"API base URL (default: ${C.ENV_BASE_URL} or production)")
     sync.add_argument(
         "--sandbox",

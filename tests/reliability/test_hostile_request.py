@@ -334,7 +334,9 @@ async def test_an_episode_answered_for_another_condition_is_refused(
     }
     url = f"{BASE}/conditions/c1/episodes-of-care"
     httpx_mock.add_response(url=url, method="POST", status_code=201, json=other)
-    httpx_mock.add_response(url=url, method="GET", json=[other])
+    # The lookup proves nothing was made (a lookup listing the other condition's episode is
+    # itself refused: tests/facade/test_lying_lists.py).
+    httpx_mock.add_response(url=url, method="GET", json=[])
     async with LegitHealth(TOKEN, base_url=BASE, sleep=Sleeps()) as lh:
         with pytest.raises(UnexpectedResponseError) as info:
             await lh.episodes_of_care.create("c1")

@@ -24,7 +24,12 @@ class EpisodesOfCare(Resource):
     async def list_for_condition(
         self, condition_id: str, **extras: Unpack[RequestExtras]
     ) -> list[EpisodeOfCare]:
-        """The episodes of care of one condition (by the condition's Legit.Health id)."""
+        """The episodes of care of one condition (by the condition's Legit.Health id).
+
+        An answer that lists an episode of another condition raises
+        :class:`~legithealth_async.errors.UnexpectedResponseError` (naming ``conditionId``):
+        patching its episodes by internal id must never touch another condition's.
+        """
         check.internal_id(condition_id, "condition_id")
         return await self._call(wire.GET_EPISODES_OF_CARE.bind(condition_id), extras)
 
@@ -46,9 +51,8 @@ class EpisodesOfCare(Resource):
             check.external_id(external_id)
 
         def active(episodes: list[EpisodeOfCare]) -> EpisodeOfCare | None:
+            # The listing is pinned to the condition (another's episode: unexpected response).
             for episode in episodes:
-                if episode.condition_id != condition_id:  # a lying list: never ours
-                    continue
                 if episode.status == EpisodeOfCareStatus.ACTIVE and (
                     external_id is None or episode.external_id == external_id
                 ):

@@ -70,7 +70,8 @@ class Patients(TokenResource):
         """``(external_id, patient or None)`` for each distinct id, in the order asked.
 
         Any number of ids (duplicates are asked once), in requests of at most 100 ids with a
-        bounded URL, run concurrently within the client's in-flight limit.
+        bounded URL, run concurrently within the client's in-flight limit. An answer listing an
+        id not asked raises :class:`~legithealth_async.errors.UnexpectedResponseError`.
         """
         ids = unique(check.external_ids(external_ids))
 
