@@ -22,15 +22,14 @@ from typing import Any
 
 import anyio
 import pytest
+from _toolkit import CreateGate, write_patients
 
 from legithealth_async import cli
 from legithealth_async.cli import SyncOptions, main, run_sync
-from legithealth_async.demo import write_patients
 from legithealth_async.sandbox import Sandbox, SandboxServer
 from legithealth_async.sync import Journal, sync_patients
 from legithealth_async.sync import journal as journal_module
 from legithealth_async.sync.journal import JournalReadOnlyError
-from tests.sync.conftest import CreateGate
 
 TRACEBACK_WORDS = ("Traceback", "sqlite3.", "cannot rollback", "OperationalError")
 
@@ -303,7 +302,7 @@ def test_sigterm_stops_admitting_commits_the_journal_and_says_so(
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=60)
         finally:
-            gate.release.set()
+            gate.open()
             if process.poll() is None:
                 process.kill()
         assert process.returncode == cli.EXIT_STOPPED, (out, err)

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from _toolkit import CreateGate, make_records, state, wait_until, write_patients
 
 from legithealth_async.cli import main
-from legithealth_async.demo import synthetic_patients, write_patients
 from legithealth_async.sandbox import FaultPlan, Sandbox
-from legithealth_async.sync import EXPORT_COLUMNS, Journal, parse_record, sync_patients
+from legithealth_async.sync import EXPORT_COLUMNS, Journal, sync_patients
 
-from .conftest import CreateGate, client_for, state
+from .conftest import client_for
 from .test_records import JSONL_CORPUS, JSONL_EXPECTED
 
 COUNT = 2000
@@ -59,7 +59,7 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
     )
     env = {"LEGITHEALTH_API_TOKEN": server.token}
 
-    # Killed while the server is frozen at its 700th patient: no poll races the writer.
+    # Killed while the server holds its creates at 700 patients: no poll races the writer.
     gate = CreateGate(sandbox)
     gate.arm(700)
     first = _cli(*args, env=env)
@@ -68,9 +68,10 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
     finally:
-        gate.arm(-1)
-        gate.release.set()
+        gate.open()
     assert first.returncode == -signal.SIGKILL
+    # What the dead process left in flight (held creates included) ends before the reads.
+    wait_until(lambda: server.idle, "the killed sync's requests ended")
     with Journal(journal, read_only=True) as j:
         done_before = sum(j.counts().values())
     assert 300 <= done_before < COUNT
@@ -85,7 +86,7 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
     assert skipped >= done_before  # finished records were not looked up again
 
     # No duplicate, no loss: each patient created exactly once.
-    records = [parse_record(p, i + 1) for i, p in enumerate(synthetic_patients(COUNT, SEED))]
+    records = make_records(COUNT, SEED)
     assert len(sandbox.patients()) == COUNT
     assert all(sandbox.create_effects(r.external_id) == 1 for r in records)
     assert created_before >= done_before - 0  # what the journal holds took effect
