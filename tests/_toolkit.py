@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import json
 import random
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -151,6 +152,13 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 30) -> Non
     while not check():
         assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
         time.sleep(0.005)
+
+
+def sync_command(patients: Path, journal: Path, base_url: str, *options: str) -> list[str]:
+    """The argv of ``legithealth sync`` run in a subprocess (this interpreter) against
+    ``base_url`` with a journal; ``options`` follow (the token goes in the environment)."""
+    head = [sys.executable, "-m", "legithealth_async.cli", "sync", str(patients)]
+    return [*head, "--journal", str(journal), "--base-url", base_url, *options]
 
 
 def held_conditions(patient: dict[str, Any]) -> list[tuple[str, str, bool, Any]]:

@@ -13,12 +13,11 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import anyio
 import pytest
-from _toolkit import CreateGate, wait_until, write_patients
+from _toolkit import CreateGate, sync_command, wait_until, write_patients
 
 from legithealth_async import LegitHealth, RetryPolicy
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
@@ -77,21 +76,9 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
 
     gate = CreateGate(sandbox)
     with SandboxServer(sandbox) as server:
-        args = [
-            sys.executable,
-            "-m",
-            "legithealth_async.cli",
-            "sync",
-            str(patients),
-            "--journal",
-            str(journal),
-            "--concurrency",
-            "16",
-            "--base-url",
-            server.base_url,
-            "--progress",
-            "none",
-        ]
+        args = sync_command(
+            patients, journal, server.base_url, "--concurrency", "16", "--progress", "none"
+        )
         env = {**os.environ, "LEGITHEALTH_API_TOKEN": server.token}
         rows_at_kill = []
         try:

@@ -8,11 +8,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from _toolkit import CreateGate, make_records, state, wait_until, write_patients
+from _toolkit import CreateGate, make_records, state, sync_command, wait_until, write_patients
 
 from legithealth_async.cli import main
 from legithealth_async.sandbox import FaultPlan, Sandbox
@@ -25,9 +24,9 @@ COUNT = 2000
 SEED = 11
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def _cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "legithealth_async.cli", *args],
+        args,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -45,24 +44,15 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
     patients = tmp_path / "patients.jsonl"
     write_patients(patients, COUNT, SEED)
     journal = tmp_path / "journal.sqlite"
-    args = (
-        "sync",
-        str(patients),
-        "--journal",
-        str(journal),
-        "--concurrency",
-        "16",
-        "--base-url",
-        server.base_url,
-        "--progress",
-        "plain",
+    args = sync_command(
+        patients, journal, server.base_url, "--concurrency", "16", "--progress", "plain"
     )
     env = {"LEGITHEALTH_API_TOKEN": server.token}
 
     # Killed while the server holds its creates at 700 patients: no poll races the writer.
     gate = CreateGate(sandbox)
     gate.arm(700)
-    first = _cli(*args, env=env)
+    first = _cli(args, env=env)
     try:
         assert gate.reached.wait(60), "the sync made no progress"
         first.send_signal(signal.SIGKILL)
@@ -77,7 +67,7 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
     assert 300 <= done_before < COUNT
     created_before = len(sandbox.patients())
 
-    second = _cli(*args, env=env)
+    second = _cli(args, env=env)
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, (out, err)
     assert "created" in out and "unchanged" in out
