@@ -1,6 +1,6 @@
 """The shared test toolkit: injected sleeps, a recording transport, cancellation on a signal, a
-gate on a served sandbox's creates, the sandbox's end state, and synthetic patient data (made
-here, not by the production demo module).
+gate on a served sandbox's creates, a bounded wait for a condition, the argv of a CLI sync, the
+sandbox's end state, and synthetic patient data (made here, not by the production demo module).
 
 Import it as ``from _toolkit import ...`` (pytest puts ``tests/`` on ``sys.path``).
 """
