@@ -1,4 +1,5 @@
-"""The shared test toolkit: injected sleeps, a recording transport, cancellation on a signal, the
+"""The shared test toolkit: injected sleeps, a recording transport, cancellation on a signal, a
+gate on a served sandbox's creates, a bounded wait for a condition, the argv of a CLI sync, the
 sandbox's end state, and synthetic patient data (made here, not by the production demo module).
 
 Import it as ``from _toolkit import ...`` (pytest puts ``tests/`` on ``sys.path``).
@@ -7,9 +8,13 @@ Import it as ``from _toolkit import ...`` (pytest puts ``tests/`` on ``sys.path`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import random
+import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -90,6 +95,70 @@ class Recorder(httpx.AsyncBaseTransport):
     def bodies(self, method: str) -> list[Any]:
         """The JSON bodies of the requests sent with ``method``, in order."""
         return [body for m, _, body in self.sent if m == method]
+
+
+class CreateGate:
+    """Holds a served sandbox's creates once it holds ``at`` patients (:meth:`arm`), through the
+    sandbox's public hook ``before_create_patient``.
+
+    A sync in another process then creates nothing more, so a test reads the journal and
+    signals or kills the process in a known state instead of racing a poll against the writer
+    (the rest of the sandbox keeps answering). ``reached`` (a thread event) is set when a create
+    is held. :meth:`open` lets the held creates take effect: always call it at the end.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._at = -1
+        self._lock = threading.Lock()
+        self._held: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+        self.reached = threading.Event()
+        sandbox.before_create_patient = self._hold
+
+    def arm(self, at: int) -> None:
+        """From now on, hold every create that arrives while the sandbox holds ``at`` patients."""
+        with self._lock:
+            self._at = at
+            self.reached.clear()
+
+    def open(self) -> None:
+        """Disarm, and let the held creates take effect (from any thread; idempotent). They
+        do so after this returns: wait for ``SandboxServer.idle`` before reading the sandbox."""
+        with self._lock:
+            self._at = -1
+            held, self._held = self._held, []
+        for loop, event in held:
+            with contextlib.suppress(RuntimeError):  # the server's loop is closed: none waits
+                loop.call_soon_threadsafe(event.set)
+
+    async def _hold(self, _body: dict[str, Any]) -> None:
+        with self._lock:
+            if not 0 <= self._at <= self._sandbox.patient_count:
+                return  # not held: the create takes effect without a pause
+            event = asyncio.Event()
+            self._held.append((asyncio.get_running_loop(), event))
+            self.reached.set()
+        await event.wait()
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Block until ``check()`` is true; fail naming ``what`` after ``timeout`` seconds.
+
+    For a condition no event announces (e.g. ``SandboxServer.idle``): it is looked at every
+    5 ms, which decides only how soon it is seen, never the outcome. From async code, run it
+    with ``anyio.to_thread.run_sync``.
+    """
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(0.005)
+
+
+def sync_command(patients: Path, journal: Path, base_url: str, *options: str) -> list[str]:
+    """The argv of ``legithealth sync`` run in a subprocess (this interpreter) against
+    ``base_url`` with a journal; ``options`` follow (the token goes in the environment)."""
+    head = [sys.executable, "-m", "legithealth_async.cli", "sync", str(patients)]
+    return [*head, "--journal", str(journal), "--base-url", base_url, *options]
 
 
 def held_conditions(patient: dict[str, Any]) -> list[tuple[str, str, bool, Any]]:

@@ -44,10 +44,7 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 
 #: Known circles inside one package (edges ignored by the circle check), with who removes them.
-KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {
-    # sandbox/cli.py imports MissingExtraError from the package __init__, which imports cli.
-    ("sandbox.cli", "sandbox"): "C2 (sandbox): MissingExtraError could live in sandbox/errors.py",
-}
+KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {}
 
 
 def _module_name(path: Path) -> str:

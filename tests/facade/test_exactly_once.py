@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from _toolkit import no_sleep
 
 from legithealth_async import RetryPolicy
 from legithealth_async._exactly_once import create_once
@@ -177,12 +178,8 @@ async def test_without_a_lookup_a_maybe_is_ambiguous_and_never_resent(
 async def test_the_budget_is_shared_so_nesting_stays_linear() -> None:
     """max_retries=2: three creates at most, whatever the lookups do."""
     stub = Stub([timeout()] * 10, [None] * 10)
-    budget = Attempts(RequestOptions(retry=RetryPolicy(max_retries=2), sleep=_no_sleep))
+    budget = Attempts(RequestOptions(retry=RetryPolicy(max_retries=2), sleep=no_sleep))
     with pytest.raises(APITimeoutError):
         await create_once("op", stub.attempt, lookup=stub.lookup, on_conflict=None, attempts=budget)
     assert stub.log.count("create") == 3
     assert budget.used == 2
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None

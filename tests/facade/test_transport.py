@@ -20,6 +20,7 @@ import pytest
 import sniffio
 import trio
 import trustme
+from _toolkit import no_sleep
 
 from legithealth_async import LegitHealth, RetryPolicy
 from legithealth_async import _transport as T
@@ -237,7 +238,7 @@ async def test_a_create_whose_answer_was_lost_is_looked_up_not_resent(
             base_url=server.base_url,
             transport=name,  # type: ignore[arg-type]
             retry_policy=RetryPolicy(random=lambda: 0.0),
-            sleep=_no_sleep,
+            sleep=no_sleep,
         ) as lh:
             patient = await lh.patients.create(external_id="lost-answer", email="a@example.org")
             # "auto" on asyncio is aiohttp (the default).
@@ -247,10 +248,6 @@ async def test_a_create_whose_answer_was_lost_is_looked_up_not_resent(
     assert patient.external_id == "lost-answer"
     assert legithealth_sandbox.create_attempts("lost-answer") == 1  # never sent twice
     assert [f for f in legithealth_sandbox.faults.fired if f[1] == "drop_after"]
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
 
 
 class _ConnectProxy:

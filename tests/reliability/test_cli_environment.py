@@ -15,22 +15,20 @@ import signal
 import sqlite3
 import stat
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from _toolkit import CreateGate, sync_command, write_patients
 
 from legithealth_async import cli
 from legithealth_async.cli import SyncOptions, main, run_sync
-from legithealth_async.demo import write_patients
 from legithealth_async.sandbox import Sandbox, SandboxServer
 from legithealth_async.sync import Journal, sync_patients
 from legithealth_async.sync import journal as journal_module
 from legithealth_async.sync.journal import JournalReadOnlyError
-from tests.sync.conftest import CreateGate
 
 TRACEBACK_WORDS = ("Traceback", "sqlite3.", "cannot rollback", "OperationalError")
 
@@ -290,8 +288,7 @@ def test_sigterm_stops_admitting_commits_the_journal_and_says_so(
     gate = CreateGate(sandbox)
     gate.arm(250)
     with SandboxServer(sandbox) as server:
-        args = [sys.executable, "-m", "legithealth_async.cli", "sync", str(path)]
-        args += ["--journal", str(journal), "--base-url", server.base_url, "--progress", "none"]
+        args = sync_command(path, journal, server.base_url, "--progress", "none")
         env = {**os.environ, "LEGITHEALTH_API_TOKEN": server.token}
         process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -303,7 +300,7 @@ def test_sigterm_stops_admitting_commits_the_journal_and_says_so(
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=60)
         finally:
-            gate.release.set()
+            gate.open()
             if process.poll() is None:
                 process.kill()
         assert process.returncode == cli.EXIT_STOPPED, (out, err)

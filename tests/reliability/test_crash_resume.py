@@ -2,7 +2,7 @@
 
 The end state must be that of one uninterrupted run: every record's patient once, nothing lost,
 the journal intact after every kill and complete at the end. Each kill happens while the
-sandbox server is frozen at a chosen number of patients created, and the journal is read with
+sandbox server holds its creates at a chosen number of patients, and the journal is read with
 ``Journal(read_only=True)`` as users would during a sync: no poll races the writer (a 2 ms
 poll of the live SQLite file once ended a run with "Bus error").
 """
@@ -13,17 +13,15 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import anyio
 import pytest
-from _toolkit import write_patients
+from _toolkit import CreateGate, sync_command, wait_until, write_patients
 
 from legithealth_async import LegitHealth, RetryPolicy
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
 from legithealth_async.sync import Journal, sync_patients
-from tests.sync.conftest import CreateGate
 
 from .conftest import check_created_as_recorded, make_records, state
 
@@ -70,27 +68,17 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
     rng = random.Random(KILL_SEED)
     second = rng.randint(150, 650)
     third = rng.randint(second + 150, COUNT - 250)
-    # Kill points, as patients created on the server: 1, the very first create (before any
-    # journal commit: no outcome exists yet); then two random points further on.
-    kill_at = [1, second, third]
+    # Kill points, as patients the server holds while it holds the creates that follow: 0, the
+    # very first create held (no outcome exists yet: nothing to commit); then two random points
+    # further on. The creates held when the process dies take effect after it (its in-flight
+    # requests), with no journal entry: the next run finds them.
+    kill_at = [0, second, third]
 
     gate = CreateGate(sandbox)
     with SandboxServer(sandbox) as server:
-        args = [
-            sys.executable,
-            "-m",
-            "legithealth_async.cli",
-            "sync",
-            str(patients),
-            "--journal",
-            str(journal),
-            "--concurrency",
-            "16",
-            "--base-url",
-            server.base_url,
-            "--progress",
-            "none",
-        ]
+        args = sync_command(
+            patients, journal, server.base_url, "--concurrency", "16", "--progress", "none"
+        )
         env = {**os.environ, "LEGITHEALTH_API_TOKEN": server.token}
         rows_at_kill = []
         try:
@@ -104,12 +92,12 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
                 process.send_signal(signal.SIGKILL)
                 process.communicate(timeout=30)
                 assert process.returncode == -signal.SIGKILL
-                gate.arm(-1)
-                gate.release.set()  # requests the dead process left in flight finish
+                gate.open()  # requests the dead process left in flight finish: wait for them
+                wait_until(lambda: server.idle, "the killed sync's requests ended")
                 rows_at_kill.append(_check_journal_after_kill(journal, sandbox))
                 assert live <= rows_at_kill[-1]  # a kill never loses a commit
         finally:
-            gate.release.set()
+            gate.open()
         assert rows_at_kill[0] == 0, "the first kill came after the first commit"
         assert 0 < len(sandbox.patients()) < COUNT
         assert rows_at_kill[0] < rows_at_kill[1] < rows_at_kill[2] < COUNT
@@ -120,7 +108,7 @@ def test_cli_sync_killed_three_times_at_random_points_then_resumed(tmp_path: Pat
         assert skipped == rows_at_kill[2]  # what the journal held was not looked up again
     print(
         f"\ncrash/resume: {COUNT} records, SIGKILL at journal rows {rows_at_kill} "
-        f"(at patients created: {kill_at}), faults {dict(sandbox.faults.fired)}"
+        f"(creates held at {kill_at} patients), faults {dict(sandbox.faults.fired)}"
     )
 
     # No duplicate, no loss, every condition and episode as the records say.

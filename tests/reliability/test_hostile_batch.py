@@ -9,8 +9,8 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import anyio
 import httpx
+from _toolkit import Sleeps
 
 from legithealth_async import LegitHealth, RetryPolicy
 from legithealth_async import _constants as C
@@ -172,18 +172,13 @@ async def test_hostile_answers_fail_their_records_and_the_batch_goes_on() -> Non
         victims[ext] = name
         hostile.corrupt[ext] = (forward, answer, times)
 
-    slept: list[float] = []
-
-    async def real_sleep(seconds: float) -> None:
-        slept.append(seconds)
-        await anyio.sleep(seconds)
-
+    slept = Sleeps()  # records each backoff asked for; returns at once
     async with LegitHealth(
         sandbox.token,
         base_url=sandbox.base_url,
         transport=hostile,
         retry_policy=RetryPolicy(initial=0.01, maximum=0.05, max_retries=2),
-        sleep=real_sleep,
+        sleep=slept,
     ) as lh:
         async with sync_patients(lh, records, concurrency=8) as stream:
             outcomes = [o async for o in stream]

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _toolkit import no_sleep
 
 from legithealth_async import LegitHealth, LegitHealthError
 from legithealth_async import cli as cli_module
@@ -207,7 +208,7 @@ async def test_outcomes_records_and_errors_of_the_sync_carry_no_phi(
     caplog.set_level(logging.DEBUG)
     records = []
     async with LegitHealth(
-        TOKEN, base_url=sandbox.base_url, transport=sandbox.transport(), sleep=_no_sleep
+        TOKEN, base_url=sandbox.base_url, transport=sandbox.transport(), sleep=no_sleep
     ) as lh:
 
         async def remember() -> Any:
@@ -243,7 +244,3 @@ async def test_outcomes_records_and_errors_of_the_sync_carry_no_phi(
         assert _leaks(text) == [], text[:300]
     # error.message is the server's text, redacted of what was sent.
     assert "cannot accept" in (error.message or "")
-
-
-async def _no_sleep(_: float) -> None:
-    return None

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 import subprocess
 import sys
 import threading
+from typing import Any
 
+import anyio
 import httpx
 import pytest
+from _toolkit import wait_until
 
 from legithealth_async.sandbox import Sandbox, SandboxServer, main
 from legithealth_async.sandbox.server import SandboxServer as ServerClass
@@ -135,3 +139,33 @@ async def test_keep_alive_requests_are_not_delayed_by_nagle(
         [connection] = server._server.server_state.connections
         sock = connection.transport.get_extra_info("socket")
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+async def test_idle_waits_for_the_connections_and_for_requests_their_client_left() -> None:
+    """A request whose client went away still counts: ``idle`` means nothing can change any
+    more (what a test waits for after killing a client)."""
+    sandbox = Sandbox(token="t")
+    entered, go = threading.Event(), threading.Event()
+
+    async def hold(body: dict[str, Any]) -> None:
+        entered.set()
+        await anyio.to_thread.run_sync(go.wait, 30)
+
+    sandbox.before_create_patient = hold
+    with SandboxServer(sandbox) as server:
+        assert server.idle
+        async with httpx.AsyncClient(base_url=server.base_url, headers={"X-API-TOKEN": "t"}) as api:
+            async with anyio.create_task_group() as group:
+                group.start_soon(functools.partial(api.post, "/patients", json=patient_body()))
+                assert await anyio.to_thread.run_sync(entered.wait, 30)
+                assert not server.idle  # a connection, and a request held
+                group.cancel_scope.cancel()  # the client gives up and closes its connection
+        assert server._server is not None
+        state = server._server.server_state
+        await anyio.to_thread.run_sync(wait_until, lambda: not state.connections, "closed")
+        assert not server.idle  # no connection, but the request is still being handled
+        assert sandbox.patient("p-1") is None
+        go.set()
+        await anyio.to_thread.run_sync(wait_until, lambda: server.idle, "idle")
+        assert sandbox.patient("p-1") is not None  # idle: the held create took effect
+    assert server.idle  # stopped

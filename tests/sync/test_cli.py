@@ -8,26 +8,25 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _toolkit import CreateGate, make_records, state, sync_command, wait_until, write_patients
 
 from legithealth_async.cli import main
-from legithealth_async.demo import synthetic_patients, write_patients
 from legithealth_async.sandbox import FaultPlan, Sandbox
-from legithealth_async.sync import EXPORT_COLUMNS, Journal, parse_record, sync_patients
+from legithealth_async.sync import EXPORT_COLUMNS, Journal, sync_patients
 
-from .conftest import CreateGate, client_for, state
+from .conftest import client_for
 from .test_records import JSONL_CORPUS, JSONL_EXPECTED
 
 COUNT = 2000
 SEED = 11
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def _cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "legithealth_async.cli", *args],
+        args,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -45,38 +44,30 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
     patients = tmp_path / "patients.jsonl"
     write_patients(patients, COUNT, SEED)
     journal = tmp_path / "journal.sqlite"
-    args = (
-        "sync",
-        str(patients),
-        "--journal",
-        str(journal),
-        "--concurrency",
-        "16",
-        "--base-url",
-        server.base_url,
-        "--progress",
-        "plain",
+    args = sync_command(
+        patients, journal, server.base_url, "--concurrency", "16", "--progress", "plain"
     )
     env = {"LEGITHEALTH_API_TOKEN": server.token}
 
-    # Killed while the server is frozen at its 700th patient: no poll races the writer.
+    # Killed while the server holds its creates at 700 patients: no poll races the writer.
     gate = CreateGate(sandbox)
     gate.arm(700)
-    first = _cli(*args, env=env)
+    first = _cli(args, env=env)
     try:
         assert gate.reached.wait(60), "the sync made no progress"
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
     finally:
-        gate.arm(-1)
-        gate.release.set()
+        gate.open()
     assert first.returncode == -signal.SIGKILL
+    # What the dead process left in flight (held creates included) ends before the reads.
+    wait_until(lambda: server.idle, "the killed sync's requests ended")
     with Journal(journal, read_only=True) as j:
         done_before = sum(j.counts().values())
     assert 300 <= done_before < COUNT
     created_before = len(sandbox.patients())
 
-    second = _cli(*args, env=env)
+    second = _cli(args, env=env)
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, (out, err)
     assert "created" in out and "unchanged" in out
@@ -85,7 +76,7 @@ def test_sync_killed_with_sigkill_and_resumed(tmp_path: Path, legithealth_sandbo
     assert skipped >= done_before  # finished records were not looked up again
 
     # No duplicate, no loss: each patient created exactly once.
-    records = [parse_record(p, i + 1) for i, p in enumerate(synthetic_patients(COUNT, SEED))]
+    records = make_records(COUNT, SEED)
     assert len(sandbox.patients()) == COUNT
     assert all(sandbox.create_effects(r.external_id) == 1 for r in records)
     assert created_before >= done_before - 0  # what the journal holds took effect

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from anyio import wait_all_tasks_blocked
 
 from legithealth_async import Lookup
 from legithealth_async import _constants as C
@@ -77,20 +79,25 @@ async def test_concurrency_above_the_clients_limit_is_capped_and_said(
 ) -> None:
     fake = FakeClient()  # max_in_flight = 8
     in_flight = peak = 0
+    full = anyio.Event()
     create = fake.patients.create
 
     async def counting(**kwargs: Any) -> Patient:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
+        if in_flight == 8:
+            full.set()
         try:
-            await anyio.sleep(0.001)
+            # The first creates wait until eight are in flight together: the cap is reached
+            # whatever the scheduling (a lower cap never gets there: fail_after below).
+            await full.wait()
             return await create(**kwargs)
         finally:
             in_flight -= 1
 
     fake.patients.create = counting  # type: ignore[method-assign]
-    with caplog.at_level(logging.INFO, logger=C.LOGGER_NAME):
+    with caplog.at_level(logging.INFO, logger=C.LOGGER_NAME), anyio.fail_after(30):
         session = sync_patients(fake, [rec(f"p{i}") for i in range(200)], concurrency=100)
         async with session as outcomes:
             done = [o async for o in outcomes]
@@ -145,13 +152,15 @@ async def test_leaving_the_block_early_stops_the_work_and_closes_the_source() ->
         finally:
             closed.append(True)
 
+    tasks_before = set(asyncio.all_tasks())
     async with sync_patients(fake, source(), concurrency=4) as outcomes:
         async for _ in outcomes:
             break
     made = len(fake.patients.by_id)
     assert closed == [True]
     assert made < 10_000  # at most a window ahead
-    await anyio.sleep(0.01)
+    assert set(asyncio.all_tasks()) <= tasks_before  # no worker left behind
+    await wait_all_tasks_blocked()  # anything left running would create now
     assert len(fake.patients.by_id) == made  # nothing goes on after the block
 
 

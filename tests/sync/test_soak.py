@@ -5,18 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from _toolkit import make_records, state
 
-from legithealth_async.demo import synthetic_patients
 from legithealth_async.sandbox import FaultPlan, Sandbox
-from legithealth_async.sync import Journal, Outcome, SyncSummary, parse_record, sync_patients
+from legithealth_async.sync import Journal, Outcome, SyncSummary, sync_patients
 
-from .conftest import client_for, state
+from .conftest import client_for
 
 COUNT = 2000
-
-
-def _records():
-    return [parse_record(p, line=i + 1) for i, p in enumerate(synthetic_patients(COUNT, seed=5))]
 
 
 @pytest.mark.soak
@@ -33,7 +29,7 @@ async def test_2000_records_with_faults_no_duplicates_no_losses(tmp_path) -> Non
             retry_after=None,
         ),
     )
-    records = _records()
+    records = make_records(COUNT, seed=5)
     journal_path = tmp_path / "journal.sqlite"
     summary = SyncSummary()
     async with client_for(sandbox, max_retries=8) as lh:
@@ -72,7 +68,7 @@ async def test_2000_records_with_faults_no_duplicates_no_losses(tmp_path) -> Non
 async def test_updates_under_faults_converge(tmp_path) -> None:
     """Patches retried after dropped answers: every record ends as the file says."""
     sandbox = Sandbox(seed=4)
-    records = _records()[:300]
+    records = make_records(300, seed=5)
     async with client_for(sandbox) as lh:
         async with sync_patients(lh, records) as stream:
             async for _ in stream:

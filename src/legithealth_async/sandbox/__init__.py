@@ -11,8 +11,10 @@ raises :class:`MissingExtraError`, whose message says in one line what to instal
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from ._extra import MissingExtraError
+from ._extra import load as _load
 
 if TYPE_CHECKING:
     from .app import RequestRecord
@@ -59,26 +61,7 @@ _WHERE = {
 }
 
 
-#: The modules the ``sandbox`` extra installs (import names).
-_EXTRA_MODULES = frozenset({"starlette", "uvicorn", "jsonschema", "yaml"})
-
-
-class MissingExtraError(ModuleNotFoundError):
-    """The sandbox was used without the ``sandbox`` extra installed; the message says what to do."""
-
-
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        module = importlib.import_module(f".{_WHERE[name]}", __name__)
-    except ModuleNotFoundError as exc:
-        missing = (exc.name or "").partition(".")[0]
-        if missing not in _EXTRA_MODULES:
-            raise
-        raise MissingExtraError(
-            f"the Legit.Health sandbox needs the 'sandbox' extra ({missing} is not installed): "
-            "pip install 'legithealth-async[sandbox]'",
-            name=missing,
-        ) from exc
-    return getattr(module, name)
+    return getattr(_load(_WHERE[name]), name)

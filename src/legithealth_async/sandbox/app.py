@@ -1,8 +1,9 @@
 """The ASGI application: routing from the contract, auth, validation, faults, then the world.
 
 The order of a request: route (404/405) → due tracking encounters → fault draw → latency →
-faults that strike before the effect → ``X-API-TOKEN`` (401) → parameters and body (400) → the
-rule in :mod:`.state` (the effect) → faults that strike after it → the answer.
+faults that strike before the effect → ``X-API-TOKEN`` (401) → parameters and body (400) → a
+create's hook (``Sandbox.before_create_patient``) → the rule in :mod:`.state` (the effect) →
+faults that strike after it → the answer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
@@ -64,6 +65,9 @@ class RequestRecord:
 
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+#: Awaited with each valid createPatient body just before the create is applied.
+CreatePatientHook = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _handlers(world: World) -> dict[str, Handler]:
@@ -148,6 +152,8 @@ class SandboxApp:
         """The rate-limit mode (:meth:`Sandbox.set_rate_limit`); None: no limit."""
         self.validate_answers = validate_answers
         self.answer_violations: list[str] = []
+        self.before_create_patient: CreatePatientHook | None = None
+        """See :attr:`Sandbox.before_create_patient`."""
         # Operations of the contract the sandbox has no rule for answer 501 (see _answer).
         self._handlers = _handlers(world)
         self.unimplemented = sorted(set(contract.operations) - set(self._handlers))
@@ -308,6 +314,8 @@ class SandboxApp:
             handler = self._handlers.get(op.operation_id)
             if handler is None:
                 return _Answer.error(not_implemented(op.operation_id))
+            if op.operation_id == "createPatient" and self.before_create_patient is not None:
+                await self.before_create_patient(body)
             answer = _Answer(op.success_status, handler(params, body))
         except RequestInvalid as invalid:
             answer = _Answer.error(validation_error(str(invalid)))

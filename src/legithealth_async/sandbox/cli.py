@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import sys
 
-from . import MissingExtraError
+from ._extra import MissingExtraError, load
 from .faults import ALL_OPERATIONS, FaultPlan, parse_fault_option
 from .ratelimit import parse_rate_limit
 
@@ -70,10 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --start needs a UTC offset, e.g. 2026-01-01T09:00:00Z", file=sys.stderr)
         return 2
     try:
-        from . import Sandbox, serve
+        load("sandbox")  # first: without the extra, it names starlette, as the package does
+        load("server")
     except MissingExtraError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from .sandbox import Sandbox
+    from .server import serve
 
     raw_seed: str | None = args.seed
     seed: int | str | None = int(raw_seed) if raw_seed and raw_seed.isdigit() else raw_seed

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from .app import RequestRecord, SandboxApp, build_app
+from .app import CreatePatientHook, RequestRecord, SandboxApp, build_app
 from .clock import SandboxClock
 from .faults import Faults
 from .ratelimit import RateLimit
@@ -118,6 +118,23 @@ class Sandbox:
         """The rate-limit mode in force, if any."""
         return self._inner.rate_limit
 
+    @property
+    def before_create_patient(self) -> CreatePatientHook | None:
+        """An async callback awaited with each valid createPatient body (a dict, read only) just
+        before the create is applied; None (the default): no hook.
+
+        A test hook: it can hold creates at a chosen point (``sandbox.patient_count`` says how
+        many patients exist when it is called) while the rest of the sandbox keeps answering,
+        e.g. to signal or kill a client in a known state. It runs on the sandbox's event loop
+        (with :class:`SandboxServer`, in the server's thread), so it must not block; an
+        exception it raises answers 500 with nothing created.
+        """
+        return self._inner.before_create_patient
+
+    @before_create_patient.setter
+    def before_create_patient(self, hook: CreatePatientHook | None) -> None:
+        self._inner.before_create_patient = hook
+
     def advance(
         self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
     ) -> int:
@@ -135,6 +152,11 @@ class Sandbox:
     def patients(self) -> dict[str, dict[str, Any]]:
         """Every patient, by externalId."""
         return {key: p.to_wire() for key, p in self._world.patients.items()}
+
+    @property
+    def patient_count(self) -> int:
+        """How many patients the sandbox holds (``len(patients())`` without building them)."""
+        return len(self._world.patients)
 
     def practitioner(self, external_id: str) -> dict[str, Any] | None:
         """The practitioner with this externalId; None if unknown."""

@@ -120,6 +120,18 @@ class SandboxServer:
         """The served sandbox's API token."""
         return self.sandbox.token
 
+    @property
+    def idle(self) -> bool:
+        """True when no client connection is open and no request is being handled.
+
+        Once a client has closed (or its process died), wait for this before reading the
+        sandbox: no late request of that client can change it any more.
+        """
+        server = self._server
+        if server is None:
+            return True
+        return not server.server_state.connections and not server.server_state.tasks
+
     def start(self) -> None:
         """Bind, start uvicorn in a thread and wait until it accepts connections."""
         self._sock = _bind(self._host, self._port)
