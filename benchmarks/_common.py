@@ -186,18 +186,21 @@ def iter_records(n: int, start: int = 0) -> Iterator[Any]:
 
 
 class CannedTransport(httpx.AsyncBaseTransport):
-    """Answers every request from memory: POST -> the created patient, GET -> the list."""
+    """Answers every request from memory: POST -> the created patient (with the ``externalId``
+    the request sent, as the API answers: the facade checks it), GET -> the list."""
 
     legithealth_in_process = True  # opens no socket (see legithealth_async._config)
 
     def __init__(self, created: bytes, listed: bytes) -> None:
-        self._created = created
+        self._created = json.loads(created)
         self._listed = listed
         self._headers = [(b"content-type", b"application/json")]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
-            return httpx.Response(201, headers=self._headers, content=self._created)
+            sent = json.loads(await request.aread())
+            created = {**self._created, "externalId": sent["externalId"]}
+            return httpx.Response(201, headers=self._headers, content=json.dumps(created).encode())
         return httpx.Response(200, headers=self._headers, content=self._listed)
 
 

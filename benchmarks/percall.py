@@ -232,7 +232,7 @@ async def _run(settings: Settings, report: Report) -> None:
 
     async def facade_large_one_request(i: int) -> Any:
         # The same single request without get_many's chunking/task group: the request path only.
-        return await facade.patients._call(wire.GET_PATIENTS, external_ids=ids)
+        return await facade.patients._call(wire.GET_PATIENTS.bind(external_ids=ids), {})
 
     for label, arms, calls in (
         ("create patient", (raw_small, gen_small, facade_small, None), settings.calls_small),

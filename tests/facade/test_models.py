@@ -22,6 +22,7 @@ from legithealth_async import (
     LegitHealth,
     PathologyCode,
     Patient,
+    UnexpectedResponseError,
     UnprocessableEntityError,
     ValidationError,
 )
@@ -230,7 +231,7 @@ async def test_a_wrong_type_in_an_answer_is_an_unexpected_response_naming_the_fi
         url=re.compile(f"{re.escape(BASE)}/patients.*"),
         json=[patient_json("p1", birthDate="10/12/1985")],
     )
-    with pytest.raises(Exception) as info:
+    with pytest.raises(UnexpectedResponseError) as info:
         await lh.patients.get("p1")
     assert "[].birthDate" in str(info.value) and "10/12/1985" not in str(info.value)
 
