@@ -29,6 +29,7 @@ import ipaddress
 import math
 import os
 import ssl
+import sys
 import threading
 import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -281,7 +282,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._keepalive_expiry = keepalive_expiry
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
-        self._errors = _aiohttp_errors()
+        self._errors: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = ()
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._lazy = _Lazy()
 
@@ -289,10 +290,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return f"<AiohttpTransport max_connections={self._max_connections}>"
 
     async def _open(self) -> aiohttp.ClientSession:
+        context = await self._lazy.ssl_context(False)
+        if "aiohttp" not in sys.modules:
+            # Importing aiohttp costs ~0.3 s of CPU (it makes TLS contexts at import): in a
+            # worker thread, so that the event loop keeps serving meanwhile.
+            await anyio.to_thread.run_sync(importlib.import_module, "aiohttp")
         import aiohttp
 
-        context = await self._lazy.ssl_context(False)
         if self._session is None:
+            self._errors = _aiohttp_errors()
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
                     limit=self._max_connections,

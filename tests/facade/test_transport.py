@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -96,6 +99,50 @@ def test_constructing_a_client_makes_no_pool_and_no_tls_context(
         assert _default(lh).inner is None
         assert lh._session.sender._http._mounts == {}  # httpx mounts no proxy pool of its own
     assert made == []
+
+
+_IMPORT_SPY = """
+import asyncio, importlib.abc, sys, threading
+
+where = []
+
+
+class Spy(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "aiohttp.client":  # imported only while aiohttp itself is
+            where.append(threading.current_thread().name)
+
+
+sys.meta_path.insert(0, Spy())
+from legithealth_async import LegitHealth
+
+
+async def main(base_url, token):
+    async with LegitHealth(token, base_url=base_url, transport="aiohttp") as lh:
+        assert "aiohttp" not in sys.modules  # constructing the client imports nothing
+        await lh.practitioners.specialties()
+        assert "aiohttp" in sys.modules
+
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+print(where)
+"""
+
+
+def test_aiohttp_is_imported_off_the_event_loop(legithealth_sandbox_server: Any) -> None:
+    # Importing aiohttp costs ~0.3 s of CPU: at the first request, in a worker thread, so an
+    # async web app's event loop is never stalled by it.
+    server = legithealth_sandbox_server
+    ran = subprocess.run(
+        [sys.executable, "-c", _IMPORT_SPY, server.base_url, server.token],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if "PROXY" not in k.upper()},
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    [threads] = ran.stdout.strip().splitlines()[-1:]
+    assert threads != "[]" and "MainThread" not in threads
 
 
 async def test_every_pool_shares_one_verifying_tls_context(
