@@ -99,20 +99,18 @@ def _records(n: int, known: bool) -> list[Any]:
 async def _raw(base: str, concurrency: int, n: int) -> dict[str, float]:
     import aiohttp
 
-    gate = asyncio.Semaphore(concurrency)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one(i: int) -> None:
-            async with gate:
-                url = f"{base}/patients?externalIds%5B%5D=bench-{i}"
-                async with session.get(url, headers={"X-API-TOKEN": TOKEN}) as r:
-                    json.loads(await r.read())
+            url = f"{base}/patients?externalIds%5B%5D=bench-{i}"
+            async with session.get(url, headers={"X-API-TOKEN": TOKEN}) as r:
+                json.loads(await r.read())
 
-        await asyncio.gather(*(one(i) for i in range(concurrency)))  # open the connections
+        await _gated(concurrency, concurrency, one)  # open the connections
         window = Window(base)
         window.start()
-        await asyncio.gather(*(one(i) for i in range(n)))
+        await _gated(concurrency, n, one)
         return window.stop(n, n)
 
 
@@ -122,19 +120,18 @@ async def _facade(
     from legithealth_async.sync import sync_patients
 
     lh, own = _client(base, concurrency, transport)
-    records = _records(n, known=kind == "sync-unchanged") if kind != "get" else []
+    needs_records = kind == "naive" or kind.startswith("sync-")
+    records = _records(n, known=kind == "sync-unchanged") if needs_records else []
     async with lh:
-        gate = asyncio.Semaphore(concurrency)
 
-        async def get(i: int) -> None:
-            async with gate:
-                await lh.patients.get(f"bench-{i}")
+        def get(i: int) -> Any:
+            return lh.patients.get(f"bench-{i}")
 
-        await asyncio.gather(*(get(i) for i in range(concurrency)))  # open the connections
+        await _gated(concurrency, concurrency, get)  # open the connections
         window = Window(base)
         window.start()
         if kind == "get":
-            await asyncio.gather(*(get(i) for i in range(n)))
+            await _gated(concurrency, n, get)
             requests = n
         elif kind in ("create", "get100"):
             await _gated(concurrency, n, _facade_call(lh, kind))
