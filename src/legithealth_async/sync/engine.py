@@ -14,8 +14,8 @@ task group that lives exactly as long as the ``async with`` block:
    of up to 100;
 2. **batch lookup** — per batch, skip what the journal holds as synced with the same content (no
    request), and look the rest up in one getPatients request;
-3. **per-record work** — create, patch or leave alone each record, ``concurrency`` at a time,
-   and journal the outcome (committed in batches);
+3. **per-record work** — create, patch or leave alone each record, by a pool of ``concurrency``
+   workers (``handoff.py``), and journal the outcome (committed in batches);
 4. **in-order yield** — hand the outcomes out in input order, each as soon as it and those before
    it are done: a record held up by a long Retry-After holds back only the yields behind it.
 
@@ -41,7 +41,6 @@ from types import TracebackType
 from typing import NoReturn
 
 import anyio
-from anyio.abc import TaskGroup
 
 from .. import _constants as C
 from ..errors import (
@@ -57,6 +56,7 @@ from ..flows.protocols import SyncClient
 from ..models import Patient
 from ..pagination import first_error, run_all
 from .diff import condition_key, create_kwargs, plan_patch
+from .handoff import InOrder, WorkQueue
 from .journal import Journal, JournalEntry
 from .outcomes import FailureReason, Outcome, SyncOutcome
 from .pacing import RatePacer
@@ -145,11 +145,12 @@ class SyncOptions:
 
 @dataclass(frozen=True, slots=True)
 class _Item:
-    """An admitted record: validated and hashed once, with its place in the input."""
+    """An admitted record: validated and (with a journal) hashed once, with its place in the
+    input."""
 
     seq: int
     record: PatientRecord
-    content_hash: str
+    content_hash: str | None
 
 
 class _RecentIds:
@@ -216,33 +217,42 @@ class _Engine:
         self.limiter = anyio.Semaphore(options.concurrency, fast_acquire=True)
         self.room = anyio.Semaphore(options.window, fast_acquire=True)
         self.recent = _RecentIds(max(C.SYNC_DUPLICATE_MEMORY, options.window))
-        self.send, self.receive = anyio.create_memory_object_stream[tuple[int, SyncOutcome]](
-            options.window + 1
-        )
+        self.outcomes = InOrder[SyncOutcome](self.room.release)
+        self.hashed = journal is not None  # the content hash is only ever compared there
 
     # -- stage 1: admit ----------------------------------------------------------------------
 
     async def admit_all(self, records: Records) -> None:
-        """Read, admit and hand on batches, never more than ``window`` records ahead."""
+        """Read, admit and hand on batches, never more than ``window`` records ahead.
+
+        Lookups run one task a batch; the records they hand on are worked on by a pool of at
+        most ``concurrency`` workers.
+        """
         batch_size = min(C.MAX_IDS_PER_REQUEST, self.options.window)
         seq = 0
         try:
-            async with self.send, anyio.create_task_group() as tg:
-                items = _items(records)
-                try:
-                    more = True
-                    while more:
-                        # Room for a whole batch first: a partial batch never holds room
-                        # that only its own outcomes could free.
-                        for _ in range(batch_size):
-                            await self.room.acquire()
-                        batch, seq, more = await self._read_batch(items, seq, batch_size)
-                        if batch:
-                            tg.start_soon(self.lookup, batch, tg)
-                finally:
-                    await items.aclose()
+            async with anyio.create_task_group() as workers:
+                queue = WorkQueue[tuple[_Item, Patient | None]](
+                    workers, self.options.concurrency, self.work
+                )
+                async with anyio.create_task_group() as lookups:
+                    items = _items(records)
+                    try:
+                        more = True
+                        while more:
+                            # Room for a whole batch first: a partial batch never holds room
+                            # that only its own outcomes could free.
+                            for _ in range(batch_size):
+                                await self.room.acquire()
+                            batch, seq, more = await self._read_batch(items, seq, batch_size)
+                            if batch:
+                                lookups.start_soon(self.lookup, batch, queue)
+                    finally:
+                        await items.aclose()
+                queue.close()
         except BaseExceptionGroup as group:
             raise first_error(group) from None
+        self.outcomes.end(seq)
 
     async def _read_batch(
         self, items: AsyncIterator[RecordSource], seq: int, size: int
@@ -260,7 +270,8 @@ class _Engine:
             if isinstance(admitted, SyncOutcome):
                 await self._finish(seq, admitted)
             else:
-                batch.append(_Item(seq, admitted, admitted.content_hash()))
+                digest = admitted.content_hash() if self.hashed else None
+                batch.append(_Item(seq, admitted, digest))
             seq += 1
         return batch, seq, True
 
@@ -300,8 +311,10 @@ class _Engine:
 
     # -- stage 2: batch lookup -----------------------------------------------------------------
 
-    async def lookup(self, batch: list[_Item], tg: TaskGroup) -> None:
-        """Skip what the journal knows, look the rest up in one request, start a task each."""
+    async def lookup(
+        self, batch: list[_Item], queue: WorkQueue[tuple[_Item, Patient | None]]
+    ) -> None:
+        """Skip what the journal knows, look the rest up in one request, queue the rest."""
         todo = await self._skip_journaled(batch)
         if not todo:
             return
@@ -317,7 +330,7 @@ class _Engine:
             return
         by_id = {p.external_id: p for p in found.found}
         for item in todo:
-            tg.start_soon(self.work, item, by_id.get(item.record.external_id))
+            queue.put((item, by_id.get(item.record.external_id)))
 
     async def _skip_journaled(self, batch: list[_Item]) -> list[_Item]:
         """The records the journal does not hold as synced with the same content."""
@@ -348,8 +361,9 @@ class _Engine:
 
     # -- stage 3: per-record work --------------------------------------------------------------
 
-    async def work(self, item: _Item, patient: Patient | None) -> None:
+    async def work(self, job: tuple[_Item, Patient | None]) -> None:
         """Upsert one record within the concurrency limit; journal and deliver its outcome."""
+        item, patient = job
         record = item.record
         try:
             async with self.limiter:
@@ -467,22 +481,7 @@ class _Engine:
                     message=message,
                 )
             )
-        await self.send.send((seq, outcome))
-
-    # -- stage 4: in-order yield ---------------------------------------------------------------
-
-    async def in_order(self) -> AsyncGenerator[SyncOutcome]:
-        """The outcomes in input order; each one yielded frees room for one more record."""
-        waiting: dict[int, SyncOutcome] = {}
-        following = 0
-        async with self.receive:
-            async for seq, outcome in self.receive:
-                waiting[seq] = outcome
-                while following in waiting:
-                    ready = waiting.pop(following)
-                    following += 1
-                    self.room.release()
-                    yield ready
+        self.outcomes.put(seq, outcome)
 
 
 async def _open_journal(journal: JournalArg, base_url: str) -> tuple[Journal | None, bool]:
@@ -500,7 +499,7 @@ async def _session(
 ) -> AsyncIterator[AsyncIterator[SyncOutcome]]:
     journal, owned = await _open_journal(journal_arg, client.base_url)
     engine = _Engine(client, journal, options)
-    outcomes = engine.in_order()
+    outcomes = engine.outcomes.read()
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(engine.admit_all, records)
