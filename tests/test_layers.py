@@ -20,12 +20,15 @@ PACKAGE = "legithealth_async"
 #: Lowest first. A module is placed by its longest matching prefix.
 LAYERS: list[tuple[str, ...]] = [
     ("_version",),
-    ("_constants", "_privacy", "_logs", "_tasks", "_transport"),
+    ("_constants", "_privacy", "_logs", "_tasks"),
     ("errors",),  # its constructors keep only the server codes and ids _privacy lets through
     ("_generated", "sandbox"),  # the generated client; the sandbox (never imports the facade)
     ("models",),
     ("_wire",),
-    ("_validation", "_retry", "_body", "pagination", "_config"),
+    ("_validation", "_retry", "_body", "pagination"),
+    ("_http11",),  # HTTP/1.1 on asyncio's sockets (the default transport on asyncio)
+    ("_transport",),  # the transports offered, and the choice of the default
+    ("_config",),
     ("_exchange",),  # one request sent and its answer read (the client's own transport direct)
     ("_send",),
     ("_exactly_once", "_generated_call"),

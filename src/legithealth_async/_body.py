@@ -8,11 +8,25 @@ with ``max_length``: memory never exceeds the bound (plus one wire chunk), whate
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import httpx
 
 from .errors import UnexpectedResponseError
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Reply:
+    """One answer, read whole and decoded."""
+
+    status: int
+    headers: Mapping[str, str]
+    """Case-insensitive (httpx's ``Headers``, aiohttp's ``CIMultiDictProxy``), or a dict whose
+    names are lower case: look names up in lower case."""
+    raw_headers: Sequence[tuple[bytes, bytes]]
+    content: bytes
+
 
 #: Inflated at most this much per zlib call: the peak stays near the bound, not twice it.
 _PIECE = 1024 * 1024
@@ -85,6 +99,52 @@ async def read_bounded(operation: str, response: httpx.Response, limit: int) -> 
     return content
 
 
+class BoundedBody:
+    """A body fed chunk by chunk as it arrives, decoded, never holding more than ``limit`` bytes.
+
+    :meth:`feed` and :meth:`finish` raise :class:`UnexpectedResponseError` past the bound, or on
+    a corrupt compressed stream.
+    """
+
+    __slots__ = ("_inflater", "_limit", "_operation", "_pieces", "_size", "_status")
+
+    def __init__(self, operation: str, status: int, encoding: str, limit: int) -> None:
+        self._operation = operation
+        self._status = status
+        self._limit = limit
+        self._inflater = _Inflater(encoding)
+        # A list of pieces, joined once at the end: growing one buffer would copy it on every
+        # resize and double the peak.
+        self._pieces: list[bytes] = []
+        self._size = 0
+
+    def feed(self, chunk: bytes) -> None:
+        """Decode and keep one raw chunk."""
+        try:
+            for piece in self._inflater.feed(chunk, self._limit - self._size):
+                self._pieces.append(piece)
+                self._size += len(piece)
+        except zlib.error:
+            raise self._error("corrupt compressed body") from None
+        if self._size > self._limit:
+            raise self._error(f"body over {self._limit} bytes (decoded)")
+
+    def finish(self) -> bytes:
+        """The whole decoded body (the raw body has ended)."""
+        try:
+            piece = self._inflater.flush(self._limit - self._size)
+        except zlib.error:
+            raise self._error("corrupt compressed body") from None
+        self._size += len(piece)
+        if self._size > self._limit:
+            raise self._error(f"body over {self._limit} bytes (decoded)")
+        self._pieces.append(piece)
+        return b"".join(self._pieces)
+
+    def _error(self, reason: str) -> UnexpectedResponseError:
+        return UnexpectedResponseError(self._operation, self._status, reason)
+
+
 async def inflate_bounded(
     operation: str, status: int, encoding: str, chunks: AsyncIterable[bytes], limit: int
 ) -> bytes:
@@ -92,24 +152,7 @@ async def inflate_bounded(
 
     Refused: more than ``limit`` decoded bytes, and a corrupt compressed stream.
     """
-    inflater = _Inflater(encoding)
-    # A list of pieces, joined once at the end: growing one buffer would copy it on every
-    # resize and double the peak.
-    pieces: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in chunks:
-            for piece in inflater.feed(chunk, limit - size):
-                pieces.append(piece)
-                size += len(piece)
-            if size > limit:
-                break
-        else:
-            piece = inflater.flush(limit - size)
-            pieces.append(piece)
-            size += len(piece)
-    except zlib.error:
-        raise UnexpectedResponseError(operation, status, "corrupt compressed body") from None
-    if size > limit:
-        raise UnexpectedResponseError(operation, status, f"body over {limit} bytes (decoded)")
-    return b"".join(pieces)
+    body = BoundedBody(operation, status, encoding, limit)
+    async for chunk in chunks:
+        body.feed(chunk)
+    return body.finish()

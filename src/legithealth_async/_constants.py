@@ -58,6 +58,8 @@ MAX_EXTERNAL_ID_LENGTH: Final = 255
 #: A response body larger than this, decoded (a gzip bomb inflates 170x), is refused: a hostile
 #: or broken server cannot exhaust memory.
 MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+#: The most bytes of header names and values an answer may have (the asyncio transport).
+MAX_RESPONSE_HEADER_BYTES: Final = 64 * 1024
 
 #: Headers a server may use for its request id, in order of preference.
 REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-amzn-requestid")

@@ -17,6 +17,7 @@ Either way the body is read raw and decoded under ``max_response_bytes`` (``_bod
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
@@ -27,7 +28,9 @@ from urllib.parse import urlencode
 import anyio
 import httpx
 
-from ._body import checked_encoding, inflate_bounded, read_bounded
+from ._body import Reply, checked_encoding, inflate_bounded, read_bounded
+from ._http11 import Http11Transport
+from ._logs import our_exchange
 from ._transport import AiohttpTransport, DefaultTransport
 
 
@@ -53,17 +56,6 @@ class Outgoing:
             content=self.content,
             extensions={"timeout": phases.as_dict()},
         )
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Reply:
-    """One answer, read whole and decoded."""
-
-    status: int
-    headers: Mapping[str, str]
-    """Case-insensitive (httpx's ``Headers`` or aiohttp's ``CIMultiDictProxy``)."""
-    raw_headers: Sequence[tuple[bytes, bytes]]
-    content: bytes
 
 
 def encode_query(params: Mapping[str, Any]) -> str:
@@ -100,21 +92,37 @@ class Exchanger:
         self._direct = direct
 
     async def exchange(
-        self, out: Outgoing, phases: httpx.Timeout, limit: int, operation: str
+        self, out: Outgoing, phases: httpx.Timeout, limit: int, operation: str, deadline: float
     ) -> Reply:
         """Send ``out`` (``phases``: connect, write, read and pool timeouts); the answer read
-        whole, or ``httpx.TransportError`` / ``UnexpectedResponseError`` (over ``limit``)."""
-        if not self._direct:
-            request = out.to_httpx(phases)
-            response = await self._http.send(request, stream=True, follow_redirects=False)
-            return await _read(operation, response, limit)
-        transport = self._http._transport
+        whole within ``deadline`` seconds, or ``httpx.TransportError``, ``TimeoutError`` (the
+        deadline) or ``UnexpectedResponseError`` (over ``limit``)."""
+        transport = self._http._transport if self._direct else None
         if isinstance(transport, DefaultTransport):
             transport = transport.inner or transport.chosen()
-            if isinstance(transport, AiohttpTransport):
-                return await _via_aiohttp(transport, out, phases, limit, operation)
-        response = await transport.handle_async_request(out.to_httpx(phases))
-        return await _read(operation, response, limit)
+            if isinstance(transport, Http11Transport | AiohttpTransport):
+                # asyncio's own deadline (both are asyncio-only): about half anyio's cost.
+                async with asyncio.timeout(deadline):
+                    if isinstance(transport, Http11Transport):
+                        return await transport.exchange(
+                            out.method,
+                            out.url,
+                            out.headers,
+                            out.content,
+                            phases.as_dict(),
+                            limit,
+                            operation,
+                        )
+                    return await _via_aiohttp(transport, out, phases, limit, operation)
+        # httpx's transports close answers in shielded scopes, which only anyio's deadline
+        # respects; its trace lines of this exchange lose their values (see _logs).
+        with anyio.fail_after(deadline), our_exchange():
+            if transport is None:
+                request = out.to_httpx(phases)
+                response = await self._http.send(request, stream=True, follow_redirects=False)
+            else:
+                response = await transport.handle_async_request(out.to_httpx(phases))
+            return await _read(operation, response, limit)
 
 
 async def _read(operation: str, response: httpx.Response, limit: int) -> Reply:

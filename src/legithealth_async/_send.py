@@ -21,9 +21,9 @@ import anyio
 import httpx
 
 from . import _constants as C
-from ._exchange import Exchanger, Outgoing, Reply, encode_json, encode_query
+from ._body import Reply
+from ._exchange import Exchanger, Outgoing, encode_json, encode_query
 from ._generated.types import ParseError
-from ._logs import our_exchange
 from ._privacy import redact_message, sent_values, shown_code
 from ._retry import RetryPolicy, is_retryable_status, was_sent
 from ._wire import Call
@@ -326,11 +326,9 @@ class Sender:
         Raises ``httpx.TransportError``, or ``TimeoutError`` when the deadline fired.
         """
         async with self._limiter:
-            # httpcore's trace lines of this exchange lose their values (see _logs).
-            with anyio.fail_after(options.deadline()), our_exchange():
-                reply = await self._exchanger.exchange(
-                    out, options.timeout, options.max_response_bytes, call.name
-                )
+            reply = await self._exchanger.exchange(
+                out, options.timeout, options.max_response_bytes, call.name, options.deadline()
+            )
         return Answer(out.method, call.path, reply)
 
 

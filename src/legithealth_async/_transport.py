@@ -24,6 +24,7 @@ the token in clear to the proxy).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import ipaddress
 import math
@@ -42,11 +43,13 @@ import httpcore
 import httpx
 import sniffio
 
+from ._http11 import Http11Transport
+
 if TYPE_CHECKING:
     import aiohttp
 
-TransportName = Literal["auto", "httpx", "aiohttp"]
-TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "httpx", "aiohttp")
+TransportName = Literal["auto", "asyncio", "httpx", "aiohttp"]
+TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "asyncio", "httpx", "aiohttp")
 
 
 def is_loopback(host: str) -> bool:
@@ -378,22 +381,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 # ------------------------------------------------------------------------------ the choice
 
 
-def choose(name: TransportName, *, http2: bool) -> Literal["httpx", "aiohttp"]:
+def choose(name: TransportName, *, http2: bool) -> Literal["asyncio", "httpx", "aiohttp"]:
     """The transport ``name`` stands for, on the event loop running now.
 
-    ``"auto"``: aiohttp on asyncio when it is installed and HTTP/2 is not asked for; httpx's
-    sharded pools otherwise (trio, HTTP/2, no aiohttp), and when httpx's transport is mocked
-    (pytest-httpx, respx), so that a user's mocks see the requests.
+    ``"auto"``: on asyncio without HTTP/2, the lean HTTP/1.1 transport (``_http11``); httpx's
+    sharded pools otherwise (trio, HTTP/2), and when httpx's transport is mocked (pytest-httpx,
+    respx), so that a user's mocks see the requests.
     """
     if name != "auto":
         return name
-    if http2 or importlib.util.find_spec("aiohttp") is None or _httpx_is_mocked():
+    if http2 or _httpx_is_mocked():
         return "httpx"
     try:
         library = sniffio.current_async_library()
     except sniffio.AsyncLibraryNotFoundError:
         library = "asyncio"
-    return "aiohttp" if library == "asyncio" else "httpx"
+    return "asyncio" if library == "asyncio" else "httpx"
+
+
+def _tunnels(proxy: str | None) -> bool:
+    """Whether the asyncio transport can reach the API through ``proxy`` (None: no proxy)."""
+    return proxy is None or httpx.URL(proxy).scheme == "http"
 
 
 _HTTPX_SEND = httpx.AsyncHTTPTransport.handle_async_request
@@ -423,8 +431,12 @@ class DefaultTransport(httpx.AsyncBaseTransport):
     ) -> None:
         if name not in TRANSPORT_NAMES:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORT_NAMES)}")
-        if name == "aiohttp" and http2:
-            raise ValueError("the aiohttp transport speaks HTTP/1.1 only: use transport='httpx'")
+        if name in ("aiohttp", "asyncio") and http2:
+            raise ValueError(f"the {name} transport speaks HTTP/1.1 only: use transport='httpx'")
+        if name == "asyncio" and not _tunnels(proxy):
+            raise ValueError(
+                "the asyncio transport goes through http:// proxies only: use transport='httpx'"
+            )
         if name == "aiohttp" and importlib.util.find_spec("aiohttp") is None:
             raise ValueError(
                 "transport='aiohttp' needs aiohttp: pip install 'legithealth-async[aiohttp]'"
@@ -444,7 +456,16 @@ class DefaultTransport(httpx.AsyncBaseTransport):
 
     def _make(self) -> httpx.AsyncBaseTransport:
         s = self._settings
-        if choose(self.name, http2=s["http2"]) == "aiohttp":
+        chosen = choose(self.name, http2=s["http2"])
+        if chosen == "asyncio" and _tunnels(s["proxy"]):
+            lazy = _Lazy()
+            return Http11Transport(
+                max_connections=s["max_connections"],
+                keepalive_expiry=s["keepalive_expiry"],
+                proxy=s["proxy"],
+                ssl_context=functools.partial(lazy.ssl_context, False),
+            )
+        if chosen == "aiohttp":
             return AiohttpTransport(
                 max_connections=s["max_connections"],
                 keepalive_expiry=s["keepalive_expiry"],

@@ -37,7 +37,7 @@ from legithealth_async._transport import (
 from legithealth_async.errors import APIConnectionError, ConfigurationError
 from legithealth_async.sandbox import Sandbox, SandboxServer
 
-TRANSPORTS = ("httpx", "aiohttp")
+TRANSPORTS = ("asyncio", "httpx", "aiohttp")
 
 
 def _default(lh: LegitHealth) -> DefaultTransport:
@@ -181,13 +181,14 @@ def test_transport_choice() -> None:
     async def auto(http2: bool) -> str:
         return choose("auto", http2=http2)
 
-    assert asyncio.run(auto(False)) == "aiohttp"
-    assert asyncio.run(auto(True)) == "httpx"  # aiohttp speaks HTTP/1.1 only
-    assert trio.run(auto, False) == "httpx"  # aiohttp is asyncio-only
-    with pytest.raises(ValueError, match=r"HTTP/1\.1 only"):
-        DefaultTransport(
-            "aiohttp", max_connections=1, shard_size=1, keepalive_expiry=1, http2=True, proxy=None
-        )
+    assert asyncio.run(auto(False)) == "asyncio"
+    assert asyncio.run(auto(True)) == "httpx"  # the asyncio transport speaks HTTP/1.1 only
+    assert trio.run(auto, False) == "httpx"  # the asyncio transport is asyncio-only
+    for name in ("asyncio", "aiohttp"):
+        with pytest.raises(ValueError, match=r"HTTP/1\.1 only"):
+            DefaultTransport(
+                name, max_connections=1, shard_size=1, keepalive_expiry=1, http2=True, proxy=None
+            )
     with pytest.raises(ConfigurationError, match="transport must be one of"):
         LegitHealth("t", base_url="https://api.test/v1", transport="curl")  # type: ignore[arg-type]
 
@@ -288,10 +289,9 @@ async def test_a_create_whose_answer_was_lost_is_looked_up_not_resent(
             sleep=no_sleep,
         ) as lh:
             patient = await lh.patients.create(external_id="lost-answer", email="a@example.org")
-            # "auto" on asyncio is aiohttp (the default).
-            assert type(_default(lh).inner).__name__ == (
-                "ShardedTransport" if name == "httpx" else "AiohttpTransport"
-            )
+            # "auto" on asyncio is the asyncio transport (the default).
+            expected = {"httpx": "ShardedTransport", "aiohttp": "AiohttpTransport"}
+            assert type(_default(lh).inner).__name__ == expected.get(name, "Http11Transport")
     assert patient.external_id == "lost-answer"
     assert legithealth_sandbox.create_attempts("lost-answer") == 1  # never sent twice
     assert [f for f in legithealth_sandbox.faults.fired if f[1] == "drop_after"]
@@ -405,7 +405,6 @@ def test_aiohttp_transport_says_what_it_needs(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(T.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match=r"legithealth-async\[aiohttp\]"):
         AiohttpTransport(max_connections=1, keepalive_expiry=1.0)
-    assert choose("auto", http2=False) == "httpx"  # not installed: the httpx pools
 
 
 async def test_auto_keeps_to_httpx_when_httpx_is_mocked(httpx_mock: Any) -> None:
