@@ -130,3 +130,22 @@ def test_the_sync_converges_on_the_servers_rate_limit() -> None:
     unpaced = _in_virtual_time(pacing=False, limit=50, count=100)
     print(f"unpaced: {unpaced['rate']:.1f}/s, refused {unpaced['refused']}/{unpaced['sent']}")
     assert unpaced["refused"] > 0.3 * unpaced["sent"]
+
+
+async def test_once_paced_one_fresh_429_lowers_the_rate() -> None:
+    # Probing above the limit found it again: waiting for min_throttled more 429s would only
+    # collect more refusals (section 6 of make bench: ~6 a probe before).
+    clock = _Clock()
+    pacer = _pacer(clock)
+    for _ in range(4):  # four 429s in a row: paced
+        clock.now += 0.01
+        pacer.answered(await pacer.acquire(), throttled=True)
+    assert pacer.decreases == 1
+    for _ in range(50):
+        pacer.answered(await pacer.acquire(), throttled=False)
+    clock.now += 3.0  # the rate has grown meanwhile
+    grown = pacer.rate
+    assert grown is not None
+    pacer.answered(await pacer.acquire(), throttled=True)
+    assert pacer.decreases == 2
+    assert pacer.rate is not None and pacer.rate < grown

@@ -7,10 +7,12 @@ of every worker sleeping and retrying in step.
 
 The rate is found by AIMD, in the style of TCP congestion control:
 
-- **decrease**: when, among the answers of the last ``span`` seconds (to requests sent since the
-  last decrease), at least ``threshold`` (a share) and ``min_throttled`` (a count) are 429s, the
-  rate becomes ``decrease`` x the rate those answers were accepted at (while over its limit, a
-  server accepts exactly its limit: the estimate is the limit itself);
+- **decrease**: when, among the answers of the last ``span`` seconds, at least ``threshold`` (a
+  share) and ``min_throttled`` (a count) are 429s, the rate becomes ``decrease`` x the rate those
+  answers were accepted at (while over its limit, a server accepts exactly its limit: the
+  estimate is the limit itself). Once paced, one 429 to a request sent since the last decrease
+  is enough: the limit is known to be there, and waiting for a handful more while probing above
+  it cost ~6 refusals a probe (``benchmarks`` section 6);
 - **increase**: from then on the rate grows by ``increase`` of itself per second, and faster
   the longer no 429 comes (``1 + g·t + (g·t)²``: an estimate that was too low is not kept for
   long), until the next decrease (a sawtooth just under the limit).
@@ -110,8 +112,12 @@ class RatePacer:
 
     def _maybe_decrease(self, now: float) -> None:
         throttled, accepted = len(self._throttled), len(self._accepted)
-        if throttled < self._min_throttled or throttled < self._threshold * (accepted + throttled):
-            return
+        if not throttled:
+            return  # only 429s to requests sent before the last decrease
+        if self._base is None and (
+            throttled < self._min_throttled or throttled < self._threshold * (accepted + throttled)
+        ):
+            return  # not paced yet: a 429 now and then is a fault, not a limit
         since = self._accepted[0] if self._accepted else now
         estimate = max(accepted / max(now - since, C.PACER_MIN_SPAN), C.PACER_MIN_RATE)
         current = self.rate
