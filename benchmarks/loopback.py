@@ -6,7 +6,8 @@ client's CPU per request is its own (process time) and the server's is reported 
 concurrency 64, 100 and 128:
 
 - raw aiohttp GETs: the machine's limit line;
-- the facade's ``patients.get`` on each transport it offers (and httpx-aiohttp, for comparison);
+- the facade's ``patients.get`` on each transport it offers (``asyncio``, the default on asyncio,
+  and ``httpx``), and on httpx-aiohttp, for comparison;
 - ``sync_patients`` of 5,000 new records, and of 5,000 the upstream already has unchanged;
 - a naive user loop: ``asyncio.gather`` of 5,000 ``patients.create``;
 - the baseline: the same sync with the package as it was before issue 13 (commit ``BASELINE``,
@@ -174,7 +175,7 @@ def _run(settings: Settings, report: Report, base: str) -> None:
     gets = 600 if settings.quick else 1500
     records = 1000 if settings.quick else 5000
     concurrencies = (100,) if settings.quick else (64, 100, 128)
-    transports = ("httpx", "aiohttp", "httpx-aiohttp")
+    transports = ("asyncio", "httpx", "httpx-aiohttp")
     old = baseline_python()
     for c in concurrencies:
         raw = _add(

@@ -12,7 +12,7 @@ the upstream does not / does know), ``naive`` (``asyncio.gather`` of N ``patient
 known ids), and ``gen-create`` / ``gen-get100`` (the same calls through the bare generated
 client on its own ``httpx.AsyncClient``: the per-call baseline).
 TRANSPORT (for the facade): ``default`` (what the client makes for itself), a name the client
-takes (``httpx``, ``aiohttp``), ``httpx-aiohttp`` (that package's transport, as ``transport=``)
+takes (``asyncio``, ``httpx``), ``httpx-aiohttp`` (that package's transport, as ``transport=``)
 or ``httpx-onepool`` (one ``httpx.AsyncClient`` pool of CONCURRENCY connections).
 """
 

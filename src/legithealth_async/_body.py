@@ -22,8 +22,8 @@ class Reply:
 
     status: int
     headers: Mapping[str, str]
-    """Case-insensitive (httpx's ``Headers``, aiohttp's ``CIMultiDictProxy``), or a dict whose
-    names are lower case: look names up in lower case."""
+    """httpx's ``Headers`` (case-insensitive) or a dict whose names are lower case: look names
+    up in lower case."""
     raw_headers: Sequence[tuple[bytes, bytes]]
     content: bytes
 
@@ -74,7 +74,7 @@ def checked_encoding(operation: str, status: int, headers: Mapping[str, str], li
     """The answer's content encoding, once its headers pass the checks made before reading.
 
     Refused: a declared length over ``limit``, an encoding other than gzip/deflate/identity.
-    ``headers`` is any case-insensitive mapping (httpx's or aiohttp's).
+    ``headers``: names looked up in lower case (httpx's ``Headers``, or a lower-cased dict).
     """
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -24,8 +24,8 @@ DEFAULT_MAX_RETRIES: Final = 4
 #: Requests in flight per client; the httpx pool is sized to match, so no PoolTimeout under load.
 DEFAULT_MAX_IN_FLIGHT: Final = 64
 DEFAULT_KEEPALIVE_EXPIRY: Final = 30.0
-#: The transport a client makes for itself: "auto" (aiohttp on asyncio when installed, httpx's
-#: sharded pools on trio or with HTTP/2), "httpx" or "aiohttp" (see _transport.py).
+#: The transport a client makes for itself: "auto" ("asyncio", the lean HTTP/1.1 pool, on
+#: asyncio; httpx's sharded pools on trio or with HTTP/2), "asyncio" or "httpx" (_transport.py).
 DEFAULT_TRANSPORT: Final = "auto"
 #: Connections per pool of the default transport (httpcore's per-request cost grows with the
 #: square of a pool's size; see _transport.py).
@@ -82,12 +82,13 @@ SYNC_COMMIT_AFTER: Final = 1.0
 SYNC_DUPLICATE_MEMORY: Final = 8192
 #: The sync's rate pacer (sync/pacing.py): it lowers the rate when, among the answers of the last
 #: PACER_SPAN seconds, at least PACER_THRESHOLD of them and PACER_MIN_THROTTLED are 429s, to
-#: PACER_DECREASE x the accepted rate; then raises it by PACER_INCREASE of itself per second.
+#: PACER_DECREASE x the accepted rate, the peak; then raises it as peak·(1 + PACER_GROWTH·(t-K)³)
+#: (back at the peak after K = ∛((1 - PACER_DECREASE) / PACER_GROWTH) ≈ 5.8 s).
 PACER_SPAN: Final = 1.0
 PACER_THRESHOLD: Final = 0.05
 PACER_MIN_THROTTLED: Final = 4
 PACER_DECREASE: Final = 0.9
-PACER_INCREASE: Final = 0.05
+PACER_GROWTH: Final = 0.0005
 PACER_MIN_SPAN: Final = 0.1
 PACER_MIN_RATE: Final = 1.0
 #: How long a journal write waits for another process holding the journal (ms).

@@ -7,12 +7,13 @@ body bytes) and an :class:`Exchanger`, made once per client, sends it:
   directly. ``AsyncClient.send``'s layers have nothing to do for it (no auth, no event hooks,
   redirects never followed, cookies dropped, no proxy mounts: the transport holds the proxy), and
   with httpx's ``Request``/``Response`` construction they were about a third of a request's CPU on
-  loopback (``benchmarks/RESULTS.md``). On the aiohttp transport, aiohttp is called without
-  httpx's request and response objects at all.
+  loopback (``benchmarks/RESULTS.md``). The asyncio transport (``_http11``, the default on
+  asyncio) is called without httpx's request and response objects at all.
 - **an** ``http_client`` **of the user's**: through ``AsyncClient.send``, so its event hooks,
   auth and mounts apply.
 
-Either way the body is read raw and decoded under ``max_response_bytes`` (``_body``).
+Either way the body is read raw and decoded under ``max_response_bytes`` (``_body``), within
+the attempt's deadline.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -28,10 +28,10 @@ from urllib.parse import urlencode
 import anyio
 import httpx
 
-from ._body import Reply, checked_encoding, inflate_bounded, read_bounded
+from ._body import Reply, read_bounded
 from ._http11 import Http11Transport
 from ._logs import our_exchange
-from ._transport import AiohttpTransport, DefaultTransport
+from ._transport import DefaultTransport
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,20 +100,18 @@ class Exchanger:
         transport = self._http._transport if self._direct else None
         if isinstance(transport, DefaultTransport):
             transport = transport.inner or transport.chosen()
-            if isinstance(transport, Http11Transport | AiohttpTransport):
-                # asyncio's own deadline (both are asyncio-only): about half anyio's cost.
+            if isinstance(transport, Http11Transport):
+                # asyncio's own deadline (the transport is asyncio-only): half anyio's cost.
                 async with asyncio.timeout(deadline):
-                    if isinstance(transport, Http11Transport):
-                        return await transport.exchange(
-                            out.method,
-                            out.url,
-                            out.headers,
-                            out.content,
-                            phases.as_dict(),
-                            limit,
-                            operation,
-                        )
-                    return await _via_aiohttp(transport, out, phases, limit, operation)
+                    return await transport.exchange(
+                        out.method,
+                        out.url,
+                        out.headers,
+                        out.content,
+                        phases.as_dict(),
+                        limit,
+                        operation,
+                    )
         # httpx's transports close answers in shielded scopes, which only anyio's deadline
         # respects; its trace lines of this exchange lose their values (see _logs).
         with anyio.fail_after(deadline), our_exchange():
@@ -133,21 +131,3 @@ async def _read(operation: str, response: httpx.Response, limit: int) -> Reply:
             await response.aclose()
     headers = response.headers
     return Reply(response.status_code, headers, headers.raw, content)
-
-
-async def _via_aiohttp(
-    transport: AiohttpTransport,
-    out: Outgoing,
-    phases: httpx.Timeout,
-    limit: int,
-    operation: str,
-) -> Reply:
-    response = await transport.open(out.method, out.url, out.headers, out.content, phases.as_dict())
-    try:
-        status, headers = response.status, response.headers
-        encoding = checked_encoding(operation, status, headers, limit)
-        async with aclosing(transport.chunks(response)) as chunks:
-            content = await inflate_bounded(operation, status, encoding, chunks, limit)
-    finally:
-        response.release()  # back to the pool when read to the end; closed otherwise
-    return Reply(status, headers, response.raw_headers, content)

@@ -6,13 +6,13 @@ httpcore's pool walks every connection, and for each one every other, on every r
 of the pool size. Each request goes to the pool with the fewest requests in flight. It runs on
 asyncio and trio and speaks HTTP/2 when asked.
 
-``"aiohttp"``: :class:`AiohttpTransport`, aiohttp's connector behind httpx's request/response
-objects (asyncio only, HTTP/1.1 only; the ``aiohttp`` extra). Its failures are mapped so that
-what happened after the request may have reached the server is never reported as a connect
-error (a create whose answer was lost must be looked up, not resent).
+``"asyncio"``: :class:`~legithealth_async._http11.Http11Transport`, HTTP/1.1 on asyncio's own
+sockets, parsed by llhttp (asyncio only, HTTP/1.1 only, ``http://`` proxies only). A third of
+aiohttp's client CPU a request on loopback, a seventh of httpx's (``benchmarks/RESULTS.md``);
+aiohttp's transport, offered before, lost on every measure and is gone.
 
 ``"auto"`` (the default): chosen at the first request by :func:`choose`, from the running event
-loop and ``http2`` (see ``benchmarks/RESULTS.md`` for the measurements behind the order).
+loop and ``http2``: ``"asyncio"`` on asyncio, ``"httpx"`` on trio or with HTTP/2.
 
 Every transport is cheap to construct: its pools and its TLS context are made at the first
 request, the TLS context once per process (loading the CA bundle costs ~50 ms of CPU), in a worker
@@ -25,17 +25,14 @@ the token in clear to the proxy).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import ipaddress
 import math
 import os
 import ssl
-import sys
 import threading
 import urllib.request
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -45,11 +42,8 @@ import sniffio
 
 from ._http11 import Http11Transport
 
-if TYPE_CHECKING:
-    import aiohttp
-
-TransportName = Literal["auto", "asyncio", "httpx", "aiohttp"]
-TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "asyncio", "httpx", "aiohttp")
+TransportName = Literal["auto", "asyncio", "httpx"]
+TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "asyncio", "httpx")
 
 
 def is_loopback(host: str) -> bool:
@@ -210,178 +204,10 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             await shard.aclose()
 
 
-# ------------------------------------------------------------------------------ aiohttp
-
-
-def _aiohttp_errors() -> tuple[tuple[type[BaseException], type[httpx.TransportError]], ...]:
-    """aiohttp's failures → httpx's, most specific first.
-
-    Only a failure to connect (or to get a connection) means the request was never sent; a
-    connection that closed or broke after that is a read/protocol error: the server may have
-    acted on the request.
-    """
-    import aiohttp
-
-    return (
-        (aiohttp.ClientProxyConnectionError, httpx.ProxyError),
-        (aiohttp.ClientHttpProxyError, httpx.ProxyError),
-        (aiohttp.ClientConnectorError, httpx.ConnectError),  # DNS, refused, TLS handshake
-        (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),  # connect or pool wait
-        (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
-        (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
-        (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
-        (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
-        (aiohttp.ClientPayloadError, httpx.ReadError),
-        (aiohttp.ClientResponseError, httpx.RemoteProtocolError),
-        (aiohttp.ClientError, httpx.ReadError),  # ClientOSError etc.: maybe sent
-        (TimeoutError, httpx.ReadTimeout),
-    )
-
-
-@contextmanager
-def _mapped(
-    errors: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...],
-) -> Iterator[None]:
-    try:
-        yield
-    except httpx.TransportError:
-        raise
-    except Exception as exc:
-        for source, target in errors:
-            if isinstance(exc, source):
-                # Only the class name: aiohttp's messages quote the URL (external ids).
-                raise target(type(exc).__name__) from exc
-        raise
-
-
-class _AiohttpBody(httpx.AsyncByteStream):
-    def __init__(self, response: aiohttp.ClientResponse, transport: AiohttpTransport) -> None:
-        self._response = response
-        self._transport = transport
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._transport.chunks(self._response):
-            yield chunk
-
-    async def aclose(self) -> None:
-        # Back to the pool when read to the end; closed otherwise (aiohttp decides).
-        self._response.release()
-
-
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """aiohttp's connection pool behind httpx's request and response objects (asyncio only).
-
-    HTTP/1.1 only; TLS verified with the shared context; ``proxy`` used for every request.
-    """
-
-    def __init__(
-        self, *, max_connections: int, keepalive_expiry: float, proxy: str | None = None
-    ) -> None:
-        if importlib.util.find_spec("aiohttp") is None:
-            raise ImportError(
-                "the aiohttp transport needs aiohttp: pip install 'legithealth-async[aiohttp]'"
-            )
-        self._max_connections = max_connections
-        self._keepalive_expiry = keepalive_expiry
-        self._proxy = proxy
-        self._session: aiohttp.ClientSession | None = None
-        self._errors: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = ()
-        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
-        self._lazy = _Lazy()
-
-    def __repr__(self) -> str:
-        return f"<AiohttpTransport max_connections={self._max_connections}>"
-
-    async def _open(self) -> aiohttp.ClientSession:
-        context = await self._lazy.ssl_context(False)
-        if "aiohttp" not in sys.modules:
-            # Importing aiohttp costs ~0.3 s of CPU (it makes TLS contexts at import): in a
-            # worker thread, so that the event loop keeps serving meanwhile.
-            await anyio.to_thread.run_sync(importlib.import_module, "aiohttp")
-        import aiohttp
-
-        if self._session is None:
-            self._errors = _aiohttp_errors()
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=self._max_connections,
-                    keepalive_timeout=self._keepalive_expiry,
-                    ssl=context,
-                ),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,  # httpx decodes, from the headers it is given
-                trust_env=False,  # the proxy is resolved once, like the other transports
-            )
-        return self._session
-
-    async def open(
-        self,
-        method: str,
-        url: str,
-        headers: Sequence[tuple[str, str]],
-        content: bytes | None,
-        phases: Mapping[str, float | None],
-    ) -> aiohttp.ClientResponse:
-        """Send a request (``url`` already percent-encoded; ``phases``: httpx's per-phase
-        timeouts) and return aiohttp's answer, its body not read yet; failures mapped to httpx's
-        (see the module doc). Read it with :meth:`chunks`, then ``release()`` it."""
-        import yarl
-
-        session = self._session or await self._open()
-        with _mapped(self._errors):
-            return await session.request(
-                method,
-                yarl.URL(url, encoded=True),
-                headers=headers,
-                data=content,
-                allow_redirects=False,
-                proxy=self._proxy,
-                timeout=self._timeout(phases),
-            )
-
-    async def chunks(self, response: aiohttp.ClientResponse) -> AsyncGenerator[bytes, None]:
-        """The raw body of ``response`` as it arrives; failures mapped to httpx's."""
-        with _mapped(self._errors):
-            async for chunk in response.content.iter_any():
-                yield chunk
-
-    def _timeout(self, timeout: Mapping[str, float | None]) -> aiohttp.ClientTimeout:
-        key = (timeout.get("pool"), timeout.get("connect"), timeout.get("read"))
-        made = self._timeouts.get(key)
-        if made is None:
-            import aiohttp
-
-            made = self._timeouts[key] = aiohttp.ClientTimeout(
-                connect=key[0], sock_connect=key[1], sock_read=key[2]
-            )
-        return made
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` through aiohttp; failures mapped to httpx's (see the module doc)."""
-        response = await self.open(
-            request.method,
-            str(request.url),
-            request.headers.multi_items(),
-            request.content or None,  # the facade's bodies are always in memory
-            request.extensions.get("timeout", {}),
-        )
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=_AiohttpBody(response, self),
-            extensions={"http_version": b"HTTP/1.1"},
-        )
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        if self._session is not None:
-            await self._session.close()
-
-
 # ------------------------------------------------------------------------------ the choice
 
 
-def choose(name: TransportName, *, http2: bool) -> Literal["asyncio", "httpx", "aiohttp"]:
+def choose(name: TransportName, *, http2: bool) -> Literal["asyncio", "httpx"]:
     """The transport ``name`` stands for, on the event loop running now.
 
     ``"auto"``: on asyncio without HTTP/2, the lean HTTP/1.1 transport (``_http11``); httpx's
@@ -431,15 +257,11 @@ class DefaultTransport(httpx.AsyncBaseTransport):
     ) -> None:
         if name not in TRANSPORT_NAMES:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORT_NAMES)}")
-        if name in ("aiohttp", "asyncio") and http2:
-            raise ValueError(f"the {name} transport speaks HTTP/1.1 only: use transport='httpx'")
+        if name == "asyncio" and http2:
+            raise ValueError("the asyncio transport speaks HTTP/1.1 only: use transport='httpx'")
         if name == "asyncio" and not _tunnels(proxy):
             raise ValueError(
                 "the asyncio transport goes through http:// proxies only: use transport='httpx'"
-            )
-        if name == "aiohttp" and importlib.util.find_spec("aiohttp") is None:
-            raise ValueError(
-                "transport='aiohttp' needs aiohttp: pip install 'legithealth-async[aiohttp]'"
             )
         self.name = name
         self._settings: dict[str, Any] = {
@@ -464,12 +286,6 @@ class DefaultTransport(httpx.AsyncBaseTransport):
                 keepalive_expiry=s["keepalive_expiry"],
                 proxy=s["proxy"],
                 ssl_context=functools.partial(lazy.ssl_context, False),
-            )
-        if chosen == "aiohttp":
-            return AiohttpTransport(
-                max_connections=s["max_connections"],
-                keepalive_expiry=s["keepalive_expiry"],
-                proxy=s["proxy"],
             )
         return ShardedTransport(**s)
 

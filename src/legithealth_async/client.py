@@ -164,11 +164,12 @@ class LegitHealth(LegitHealthView):
     One ``httpx.AsyncClient`` per client, closed by ``async with`` or :meth:`aclose`. At most
     ``max_in_flight`` requests are in flight at once, over as many connections.
     ``transport`` names the client's own transport (made at the first request, see
-    ``_transport.py``): ``"auto"`` (aiohttp's pool on asyncio when the ``aiohttp`` extra is
-    installed, else httpx's pool split into pools of 4), ``"httpx"`` or ``"aiohttp"``; or it is
-    an ``httpx.AsyncBaseTransport`` of yours (e.g. the sandbox's). Or pass a whole
-    ``http_client`` of your own (yours to close; give it room for ``max_in_flight`` connections,
-    ideally no more than 32 in one pool). ``retry_policy`` and ``sleep`` let tests pin the backoff.
+    ``_transport.py``): ``"auto"`` (``"asyncio"`` on asyncio, ``"httpx"`` on trio or with
+    ``http2``), ``"asyncio"`` (a lean HTTP/1.1 pool on asyncio's own sockets) or ``"httpx"``
+    (httpx's pool split into pools of 4); or it is an ``httpx.AsyncBaseTransport`` of yours
+    (e.g. the sandbox's). Or pass a whole ``http_client`` of your own (yours to close; give it
+    room for ``max_in_flight`` connections, ideally no more than 32 in one pool).
+    ``retry_policy`` and ``sleep`` let tests pin the backoff.
     ``attempt_deadline`` bounds one attempt end to end (default: derived from ``timeout``),
     ``max_response_bytes`` an answer's decoded size.
     """

@@ -1,6 +1,6 @@
 """The request as it goes on the wire (``_exchange``): built by the client, not by httpx.
 
-The client encodes queries and JSON bodies itself (so the aiohttp transport can be called without
+The client encodes queries and JSON bodies itself (so the asyncio transport can be called without
 httpx's objects); what it sends must be byte-for-byte what httpx's ``params=``/``json=`` send.
 """
 
@@ -66,7 +66,7 @@ async def test_a_users_http_client_keeps_its_event_hooks(httpx_mock: HTTPXMock) 
     assert json.loads(request.content)["externalId"] == "p1"
 
 
-@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("transport", ["asyncio", "httpx"])
 async def test_the_clients_own_transport_sends_the_same_request(
     transport: str, legithealth_sandbox_server: Any
 ) -> None:

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
-import os
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,7 +25,6 @@ from _toolkit import no_sleep
 from legithealth_async import LegitHealth, RetryPolicy
 from legithealth_async import _transport as T
 from legithealth_async._transport import (
-    AiohttpTransport,
     DefaultTransport,
     ShardedTransport,
     choose,
@@ -37,7 +33,7 @@ from legithealth_async._transport import (
 from legithealth_async.errors import APIConnectionError, ConfigurationError
 from legithealth_async.sandbox import Sandbox, SandboxServer
 
-TRANSPORTS = ("asyncio", "httpx", "aiohttp")
+TRANSPORTS = ("asyncio", "httpx")
 
 
 def _default(lh: LegitHealth) -> DefaultTransport:
@@ -101,50 +97,6 @@ def test_constructing_a_client_makes_no_pool_and_no_tls_context(
     assert made == []
 
 
-_IMPORT_SPY = """
-import asyncio, importlib.abc, sys, threading
-
-where = []
-
-
-class Spy(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name == "aiohttp.client":  # imported only while aiohttp itself is
-            where.append(threading.current_thread().name)
-
-
-sys.meta_path.insert(0, Spy())
-from legithealth_async import LegitHealth
-
-
-async def main(base_url, token):
-    async with LegitHealth(token, base_url=base_url, transport="aiohttp") as lh:
-        assert "aiohttp" not in sys.modules  # constructing the client imports nothing
-        await lh.practitioners.specialties()
-        assert "aiohttp" in sys.modules
-
-
-asyncio.run(main(sys.argv[1], sys.argv[2]))
-print(where)
-"""
-
-
-def test_aiohttp_is_imported_off_the_event_loop(legithealth_sandbox_server: Any) -> None:
-    # Importing aiohttp costs ~0.3 s of CPU: at the first request, in a worker thread, so an
-    # async web app's event loop is never stalled by it.
-    server = legithealth_sandbox_server
-    ran = subprocess.run(
-        [sys.executable, "-c", _IMPORT_SPY, server.base_url, server.token],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={k: v for k, v in os.environ.items() if "PROXY" not in k.upper()},
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    [threads] = ran.stdout.strip().splitlines()[-1:]
-    assert threads != "[]" and "MainThread" not in threads
-
-
 async def test_every_pool_shares_one_verifying_tls_context(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -184,11 +136,19 @@ def test_transport_choice() -> None:
     assert asyncio.run(auto(False)) == "asyncio"
     assert asyncio.run(auto(True)) == "httpx"  # the asyncio transport speaks HTTP/1.1 only
     assert trio.run(auto, False) == "httpx"  # the asyncio transport is asyncio-only
-    for name in ("asyncio", "aiohttp"):
-        with pytest.raises(ValueError, match=r"HTTP/1\.1 only"):
-            DefaultTransport(
-                name, max_connections=1, shard_size=1, keepalive_expiry=1, http2=True, proxy=None
-            )
+    with pytest.raises(ValueError, match=r"HTTP/1\.1 only"):
+        DefaultTransport(
+            "asyncio", max_connections=1, shard_size=1, keepalive_expiry=1, http2=True, proxy=None
+        )
+    with pytest.raises(ValueError, match=r"http:// proxies only"):
+        DefaultTransport(
+            "asyncio",
+            max_connections=1,
+            shard_size=1,
+            keepalive_expiry=1,
+            http2=False,
+            proxy="socks5://127.0.0.1:1080",
+        )
     with pytest.raises(ConfigurationError, match="transport must be one of"):
         LegitHealth("t", base_url="https://api.test/v1", transport="curl")  # type: ignore[arg-type]
 
@@ -290,8 +250,8 @@ async def test_a_create_whose_answer_was_lost_is_looked_up_not_resent(
         ) as lh:
             patient = await lh.patients.create(external_id="lost-answer", email="a@example.org")
             # "auto" on asyncio is the asyncio transport (the default).
-            expected = {"httpx": "ShardedTransport", "aiohttp": "AiohttpTransport"}
-            assert type(_default(lh).inner).__name__ == expected.get(name, "Http11Transport")
+            expected = "ShardedTransport" if name == "httpx" else "Http11Transport"
+            assert type(_default(lh).inner).__name__ == expected
     assert patient.external_id == "lost-answer"
     assert legithealth_sandbox.create_attempts("lost-answer") == 1  # never sent twice
     assert [f for f in legithealth_sandbox.faults.fired if f[1] == "drop_after"]
@@ -399,12 +359,6 @@ def test_trio_runs_the_default_client(legithealth_sandbox: Sandbox) -> None:
 
     with SandboxServer(legithealth_sandbox) as server:
         assert trio.run(main, server.base_url, server.token) == "on-trio"
-
-
-def test_aiohttp_transport_says_what_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(T.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ImportError, match=r"legithealth-async\[aiohttp\]"):
-        AiohttpTransport(max_connections=1, keepalive_expiry=1.0)
 
 
 async def test_auto_keeps_to_httpx_when_httpx_is_mocked(httpx_mock: Any) -> None:

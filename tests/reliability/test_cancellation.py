@@ -18,7 +18,8 @@ from _toolkit import BlockingSleep, Recorder, cancel_when, wait_until
 from anyio import wait_all_tasks_blocked
 
 from legithealth_async import LegitHealth, RetryPolicy
-from legithealth_async._transport import AiohttpTransport, ShardedTransport
+from legithealth_async._http11 import Http11Transport
+from legithealth_async._transport import ShardedTransport
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
 from legithealth_async.sync import Journal, SyncOutcome, sync_patients
 
@@ -41,15 +42,15 @@ def _nothing_in_use(lh: LegitHealth) -> list[Callable[[], bool]]:
         # how many remain depends on timing; never more than the client's limit.
         assert len(connections) <= 16
         return [c.is_closed for c in connections]
-    assert isinstance(inner, AiohttpTransport)
-    connector = inner._session.connector
-    assert not connector._acquired
-    assert sum(len(held) for held in connector._conns.values()) <= 16
-    return [lambda: connector.closed]
+    assert isinstance(inner, Http11Transport)
+    assert not inner._busy  # every exchange ended; cancelled ones closed their connection
+    idle = [c for held in inner._idle.values() for c in held]
+    assert len(idle) <= 16
+    return [lambda c=c: c.closed for c in idle]
 
 
 @pytest.mark.loopback
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("transport", ["asyncio", "httpx"])
 async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
     tmp_path: Path, transport: str
 ) -> None:

@@ -136,7 +136,7 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[_ProxyServer]:
 # ----------------------------------------------------------------------------------- proxies
 
 
-@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("transport", ["asyncio", "httpx"])
 async def test_loopback_is_never_sent_through_a_proxy(
     api: _ApiServer, proxy: _ProxyServer, transport: Any
 ) -> None:
@@ -316,7 +316,7 @@ async def test_httpcore_lines_of_other_requests_are_left_alone(
     assert any("return_value=" in m for m in messages)
 
 
-@pytest.mark.parametrize("transport", ["httpx", "aiohttp", "a user's http_client"])
+@pytest.mark.parametrize("transport", ["asyncio", "httpx", "a user's http_client"])
 async def test_a_hostile_reason_phrase_and_request_id_reach_no_log_line(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, transport: Any
 ) -> None:

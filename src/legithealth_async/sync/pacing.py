@@ -5,17 +5,18 @@ the server first refuses with 429 the pacer lets everything through (no cost); a
 spaces the requests at a learnt rate, so throttled requests are retried one slot apart instead
 of every worker sleeping and retrying in step.
 
-The rate is found by AIMD, in the style of TCP congestion control:
+The rate is found as TCP CUBIC finds a congestion window:
 
-- **decrease**: when, among the answers of the last ``span`` seconds, at least ``threshold`` (a
-  share) and ``min_throttled`` (a count) are 429s, the rate becomes ``decrease`` x the rate those
-  answers were accepted at (while over its limit, a server accepts exactly its limit: the
-  estimate is the limit itself). Once paced, one 429 to a request sent since the last decrease
-  is enough: the limit is known to be there, and waiting for a handful more while probing above
-  it cost ~6 refusals a probe (``benchmarks`` section 6);
-- **increase**: from then on the rate grows by ``increase`` of itself per second, and faster
-  the longer no 429 comes (``1 + g·t + (g·t)²``: an estimate that was too low is not kept for
-  long), until the next decrease (a sawtooth just under the limit).
+- **decrease**: when, among the answers of the last ``span`` seconds (to requests sent since the
+  last decrease), at least ``threshold`` (a share) and ``min_throttled`` (a count) are 429s, the
+  rate becomes ``decrease`` x the rate those answers were accepted at (while over its limit, a
+  server accepts exactly its limit: that estimate is the limit itself, the *peak*);
+- **increase**: from then on the rate follows ``peak · (1 + growth · (t - K)³)``, ``K`` the
+  time at which it is back at the peak: fast at first, then seconds just under the peak, then
+  faster and faster above it, until the next decrease. Under a fixed limit that is long spans
+  just under it and few probes above it (each costs the few 429s a decrease needs: with the
+  additive increase used before, ~6 every 5 s, 5.5% of a sync's requests; ``benchmarks``
+  section 6); a limit that went up is found within seconds.
 
 A 429 now and then (a fault, not a limit) stays under the threshold and changes nothing: the
 throttled request is retried after its own Retry-After, as without a pacer.
@@ -48,7 +49,7 @@ class RatePacer:
         threshold: float = C.PACER_THRESHOLD,
         min_throttled: int = C.PACER_MIN_THROTTLED,
         decrease: float = C.PACER_DECREASE,
-        increase: float = C.PACER_INCREASE,
+        growth: float = C.PACER_GROWTH,
         clock: Callable[[], float] = anyio.current_time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
@@ -58,10 +59,12 @@ class RatePacer:
         self._threshold = threshold
         self._min_throttled = min_throttled
         self._decrease = decrease
-        self._increase = increase
+        self._growth = growth
+        # Seconds from a decrease back to the peak: decrease · peak grows to peak.
+        self._k = math.cbrt((1.0 - decrease) / growth)
         self._clock = clock
         self._sleep = sleep
-        self._base: float | None = None  # the rate set at the last decrease (None: unpaced)
+        self._peak: float | None = None  # the accepted rate at the last decrease (None: unpaced)
         self._cut_at = 0.0  # when the last decrease happened
         self._sent = 0  # attempts let through so far: the tickets
         self._fresh = 0  # the first ticket sent after the last decrease (older ones are stale)
@@ -73,10 +76,10 @@ class RatePacer:
     @property
     def rate(self) -> float | None:
         """Requests per second now allowed (None: not limited, no 429 seen)."""
-        if self._base is None:
+        if self._peak is None:
             return None
-        grown = self._increase * max(self._clock() - self._cut_at, 0.0)
-        return self._base * (1.0 + grown + grown * grown)
+        t = max(self._clock() - self._cut_at, 0.0) - self._k
+        return self._peak * (1.0 + self._growth * t * t * t)
 
     async def acquire(self) -> float:
         """Wait for this request's turn; returns the ticket to pass to :meth:`answered`.
@@ -86,7 +89,7 @@ class RatePacer:
         """
         self._sent += 1
         ticket = self._sent
-        if self._base is not None:
+        if self._peak is not None:
             async with self._gate:
                 rate = self.rate
                 assert rate is not None
@@ -112,18 +115,14 @@ class RatePacer:
 
     def _maybe_decrease(self, now: float) -> None:
         throttled, accepted = len(self._throttled), len(self._accepted)
-        if not throttled:
-            return  # only 429s to requests sent before the last decrease
-        if self._base is None and (
-            throttled < self._min_throttled or throttled < self._threshold * (accepted + throttled)
-        ):
-            return  # not paced yet: a 429 now and then is a fault, not a limit
+        if throttled < self._min_throttled or throttled < self._threshold * (accepted + throttled):
+            return
         since = self._accepted[0] if self._accepted else now
         estimate = max(accepted / max(now - since, C.PACER_MIN_SPAN), C.PACER_MIN_RATE)
         current = self.rate
         if current is not None:  # one step down at most: halve at worst
             estimate = max(min(estimate, current), current / 2 / self._decrease)
-        self._base = self._decrease * estimate
+        self._peak = estimate
         self._cut_at = now
         self._fresh = self._sent + 1
         self._throttled.clear()
