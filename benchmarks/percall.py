@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
 import gc
+import importlib
 import json
 import os
 import subprocess

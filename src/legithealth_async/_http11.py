@@ -3,7 +3,7 @@
 What a client of one API needs and nothing else: a keep-alive pool per origin, requests written
 as bytes in one call, answers parsed by llhttp (``httptools``, the parser behind uvicorn) and
 their bodies decoded under the size bound as they arrive. On loopback it costs ~125 µs of client
-CPU a create against aiohttp's ~285–340 (``benchmarks/LIMITS.md``): aiohttp's per-request layers
+CPU a create against aiohttp's ~285-340 (``benchmarks/LIMITS.md``): aiohttp's per-request layers
 (sessions, cookie jars, traces, redirects, payload registries, a writer task) have nothing to do
 for this client.
 
