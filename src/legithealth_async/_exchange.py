@@ -23,7 +23,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import anyio
 import httpx
@@ -32,6 +31,7 @@ from ._body import Reply, read_bounded
 from ._http11 import Http11Transport
 from ._logs import our_exchange
 from ._transport import DefaultTransport
+from .pagination import query_quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +61,12 @@ class Outgoing:
 def encode_query(params: Mapping[str, Any]) -> str:
     """``params`` as a query string, encoded as httpx encodes ``params=`` (lists repeat the
     key; ``True``/``False`` as ``true``/``false``; ``None`` as empty)."""
-    pairs = [
-        (key, _primitive(item))
-        for key, value in params.items()
-        for item in (value if isinstance(value, list | tuple) else (value,))
-    ]
-    return urlencode(pairs)
+    parts = []
+    for key, value in params.items():
+        name = query_quote(key)
+        for item in value if isinstance(value, list | tuple) else (value,):
+            parts.append(f"{name}={query_quote(_primitive(item))}")
+    return "&".join(parts)
 
 
 def _primitive(value: object) -> str:

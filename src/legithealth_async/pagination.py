@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 from . import _constants as C
 
@@ -16,6 +17,17 @@ T = TypeVar("T")
 
 # `externalIds%5B%5D=` plus the `&` that joins it.
 _PER_ID_OVERHEAD = len("externalIds%5B%5D=") + 1
+#: What ``quote_plus`` leaves as it is.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def query_quote(text: str) -> str:
+    """``text`` as a query key or value, exactly as ``urllib.parse.quote_plus`` writes it.
+
+    Most external ids need no quoting: they are returned as they are, without
+    ``quote_plus``'s byte-by-byte pass (~4 µs an id; 100 ids were ~10% of a get-100).
+    """
+    return text if _UNRESERVED.fullmatch(text) else quote_plus(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +57,7 @@ def chunk_ids(
     current: list[str] = []
     size = 0
     for ext_id in ids:
-        cost = _PER_ID_OVERHEAD + len(quote(ext_id, safe="")) if max_query_bytes else 0
+        cost = _PER_ID_OVERHEAD + len(query_quote(ext_id)) if max_query_bytes else 0
         if current and (
             len(current) >= max_ids or (max_query_bytes and size + cost > max_query_bytes)
         ):
