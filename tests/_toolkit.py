@@ -15,7 +15,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,38 @@ async def cancel_when(event: asyncio.Event, call: Callable[[], Awaitable[object]
             await call()
             group.cancel_scope.cancel()
     return scope.cancelled_caught
+
+
+Connection = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def tcp_server(connection: Connection) -> AsyncIterator[int]:
+    """A server on 127.0.0.1 (port 0) running ``connection`` for each client; yields its port.
+
+    A connection that ends or breaks (EOF, reset) is closed quietly. At the end the listener
+    closes and the handlers still running (a dribble, a stall) are cancelled.
+    """
+    handlers: set[asyncio.Task[Any]] = set()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        try:
+            await connection(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for task in handlers:
+            task.cancel()
 
 
 class Recorder(httpx.AsyncBaseTransport):

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _toolkit import tcp_server
 
 from legithealth_async._http11 import Http11Transport
 from legithealth_async.errors import UnexpectedResponseError
@@ -40,40 +41,25 @@ class Script:
 @asynccontextmanager
 async def scripted(script: Script) -> AsyncIterator[str]:
     """A server on 127.0.0.1 playing ``script``; yields its base URL."""
-    tasks: set[asyncio.Task[Any]] = set()
 
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.add(task)
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         script.connections += 1
-        try:
-            while script.answers:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                script.requests.append(head + await reader.readexactly(length))
-                step = script.answers.pop(0)
-                if isinstance(step, bytes):
-                    writer.write(step)
-                    await writer.drain()
-                else:
-                    await step(writer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+        while script.answers:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            script.requests.append(head + await reader.readexactly(length))
+            step = script.answers.pop(0)
+            if isinstance(step, bytes):
+                writer.write(step)
+                await writer.drain()
+            else:
+                await step(writer)
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with tcp_server(connection) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        for task in tasks:
-            task.cancel()
 
 
 async def _context() -> ssl.SSLContext:

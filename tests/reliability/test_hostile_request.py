@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from _toolkit import tcp_server
 from pytest_httpx import HTTPXMock
 
 from legithealth_async import (
@@ -62,45 +63,25 @@ async def raw_server(handler: Handler) -> AsyncIterator[tuple[str, list[str]]]:
     Yields the base URL and the ``"METHOD path"`` of every request received.
     """
     seen: list[str] = []
-    handlers: set[asyncio.Task[Any]] = set()
 
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        handlers.add(task)
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = lines[0].split(" ", 2)
-                length = next(
-                    (
-                        int(h.split(":", 1)[1])
-                        for h in lines
-                        if h.lower().startswith("content-length")
-                    ),
-                    0,
-                )
-                await reader.readexactly(length)
-                if path.endswith("/practitioners/specialties"):  # the warm-up
-                    writer.write(answer(200, b"[]"))
-                    continue
-                seen.append(f"{method} {path.split('?')[0]}")
-                await handler(method, path, writer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method, path, _ = lines[0].split(" ", 2)
+            length = next(
+                (int(h.split(":", 1)[1]) for h in lines if h.lower().startswith("content-length")),
+                0,
+            )
+            await reader.readexactly(length)
+            if path.endswith("/practitioners/specialties"):  # the warm-up
+                writer.write(answer(200, b"[]"))
+                continue
+            seen.append(f"{method} {path.split('?')[0]}")
+            await handler(method, path, writer)
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with tcp_server(connection) as port:
         yield f"http://127.0.0.1:{port}/v1", seen
-    finally:
-        server.close()
-        # Closing the listener does not end handlers still dribbling: cancel them.
-        for task in handlers:
-            task.cancel()
 
 
 def answer(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
