@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-import httptools  # type: ignore[import-untyped]
+import httptools  # type: ignore[import-untyped, unused-ignore]
 import httpx
 
 from . import _constants as C
