@@ -350,6 +350,46 @@ async def test_tls_is_verified(name: str, monkeypatch: pytest.MonkeyPatch) -> No
     assert "ConnectError" in str(caught.value)  # a refused handshake: never sent
 
 
+@pytest.mark.parametrize("name", TRANSPORTS)
+async def test_a_certificate_from_the_configured_ca_is_trusted(
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # The success path of TLS: a hospital's own CA (SSL_CERT_FILE), the name checked (an IP
+    # address here), answers read over the encrypted connection and the connection reused.
+    monkeypatch.setenv("NO_PROXY", "*")
+    ca = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.setattr(T, "_contexts", {})
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    connections = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_ctx)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        async with LegitHealth(
+            "t",
+            base_url=f"https://127.0.0.1:{port}/v1",
+            transport=name,  # type: ignore[arg-type]
+        ) as lh:
+            for _ in range(3):
+                assert await lh.practitioners.specialties() == []
+    assert connections == 1
+
+
 def test_trio_runs_the_default_client(legithealth_sandbox: Sandbox) -> None:
     async def main(url: str, token: str) -> str:
         async with LegitHealth(token, base_url=url) as lh:
