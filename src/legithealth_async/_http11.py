@@ -105,8 +105,8 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            if self._body is not None and self._until_close and self._error is None:
-                self._complete()  # a body delimited by the end of the connection
+            if exc is None and self._body is not None and self._until_close and not self._error:
+                self._complete()  # a body delimited by the (orderly) end of the connection
             else:
                 waiter.set_exception(
                     httpx.RemoteProtocolError("the server closed the connection before answering")

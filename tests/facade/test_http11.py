@@ -12,6 +12,7 @@ import asyncio
 import gzip
 import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -269,3 +270,18 @@ async def test_it_is_a_working_httpx_transport() -> None:
             response = await http.get(base + "/p")
     assert response.status_code == 200
     assert response.json() == []  # decoded once, by the transport
+
+
+async def test_a_body_delimited_by_the_end_is_lost_if_the_connection_is_reset() -> None:
+    async def reset(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\n\r\n[1,")
+        await writer.drain()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # RST, not FIN: the body may have been cut short
+
+    async with scripted(Script(reset)) as base:
+        t = transport()
+        with pytest.raises(httpx.RemoteProtocolError):
+            await get(t, base)
+        await t.aclose()
