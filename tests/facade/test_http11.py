@@ -228,11 +228,9 @@ async def test_the_tunnel_through_a_proxy_carries_its_credentials() -> None:
         await reader.readuntil(b"\r\n\r\n")  # the request, through the tunnel
         writer.write(OK)
         await writer.drain()
-        await reader.read()
+        await reader.read()  # until the client closes
 
-    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
+    async with tcp_server(proxy) as port:
         t = transport(proxy=f"http://nurse:s%40fe@127.0.0.1:{port}")
         reply = await get(t, "http://api.test:8080")
         await t.aclose()
@@ -245,11 +243,8 @@ async def test_a_refused_tunnel_is_a_proxy_error() -> None:
     async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
-        writer.close()
 
-    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
+    async with tcp_server(refuse) as port:
         t = transport(proxy=f"http://127.0.0.1:{port}")
         with pytest.raises(httpx.ProxyError, match="HTTP 407"):
             await get(t, "https://api.test")
