@@ -7,9 +7,10 @@ of the pool size. Each request goes to the pool with the fewest requests in flig
 asyncio and trio and speaks HTTP/2 when asked.
 
 ``"asyncio"``: :class:`~legithealth_async._http11.Http11Transport`, HTTP/1.1 on asyncio's own
-sockets, parsed by llhttp (asyncio only, HTTP/1.1 only, ``http://`` proxies only). A third of
-aiohttp's client CPU a request on loopback, a seventh of httpx's (``benchmarks/RESULTS.md``);
-aiohttp's transport, offered before, lost on every measure and is gone.
+sockets, parsed by llhttp (asyncio only, HTTP/1.1 only, ``http://`` proxies only). On loopback
+it costs under half of aiohttp's client CPU a request (a create: ~125 against ~285-340 µs) and
+about a sixth of httpx's (``benchmarks/RESULTS.md``, ``LIMITS.md``); aiohttp's transport,
+offered before, lost on every measure and is gone.
 
 ``"auto"`` (the default): chosen at the first request by :func:`choose`, from the running event
 loop and ``http2``: ``"asyncio"`` on asyncio, ``"httpx"`` on trio or with HTTP/2.
