@@ -36,6 +36,7 @@ from .errors import (
     LegitHealthError,
     UnexpectedResponseError,
     ValidationError,
+    attempted,
     status_error_class,
 )
 
@@ -356,6 +357,7 @@ async def send(
             _log_attempt(call, request, answer.status_code, started, attempt, answer.request_id)
             return outcome
         error = outcome.error
+        attempted(error, sender.base_url, attempt)  # host, attempt count, a 404's likely cause
         rid = error.request_id if isinstance(error, _WITH_REQUEST_ID) else None
         _log_attempt(call, request, _outcome_name(error), started, attempt, rid)
         if outcome.ambiguous and not call.idempotent:
