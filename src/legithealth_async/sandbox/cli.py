@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="OP:KEY=VALUE[,KEY=VALUE...]",
         help=(
-            "a fault plan for an operationId ('*' or 'all' for every one), repeatable; keys: "
+            "a fault plan for an operationId or a client method (createPatient, patients.get; "
+            "'*' or 'all' for every one), repeatable; keys: "
             "latency_ms, jitter_ms, error_rate, status, rate_limit_rate, retry_after, "
             "drop_before_rate, drop_after_rate, html_502_rate, stall_rate, stall_seconds, "
             "unknown_enum_rate, missing_field_rate, limit. "
