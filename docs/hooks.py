@@ -189,7 +189,8 @@ def _documented(chain: list[griffe.Object]) -> bool:
 
 
 def _missing_docstrings(obj: griffe.Object) -> list[str]:
-    """``obj`` (a class or function of ours) and its own public methods without a docstring.
+    """``obj`` (a class or function of ours) and its own public methods and properties without
+    a docstring.
 
     Constants are exempt (their meaning is in the page's prose), and so is the generated code,
     whose docstrings come from the contract.
@@ -200,7 +201,9 @@ def _missing_docstrings(obj: griffe.Object) -> list[str]:
     missing = [] if obj.docstring and obj.docstring.value.strip() else [obj.path]
     if obj.is_class:
         for name, member in obj.members.items():
-            if name.startswith("_") or member.is_alias or not member.is_function:
+            if name.startswith("_") or member.is_alias:
+                continue
+            if not (member.is_function or "property" in member.labels):
                 continue
             if not (member.docstring and member.docstring.value.strip()):
                 missing.append(member.path)

@@ -73,11 +73,17 @@ def test_fails_on_a_public_name_in_no_reference_page(project: Path) -> None:
     assert "public name legithealth_async.Planted" in result.stdout + result.stderr
 
 
-def test_fails_on_a_public_method_without_a_docstring(project: Path) -> None:
-    plant(
-        project,
-        'class Planted:\n    """On a page."""\n\n    def run(self) -> None:\n        pass\n',
-    )
+@pytest.mark.parametrize(
+    ("member", "source"),
+    [
+        ("run", "    def run(self) -> None:\n        pass\n"),
+        ("size", "    @property\n    def size(self) -> int:\n        return 1\n"),
+    ],
+)
+def test_fails_on_a_public_method_or_property_without_a_docstring(
+    project: Path, member: str, source: str
+) -> None:
+    plant(project, f'class Planted:\n    """On a page."""\n\n{source}')
     page = project / "docs" / "reference" / "models.md"
     page.write_text(
         page.read_text(encoding="utf-8") + "\n::: legithealth_async._planted.Planted\n",
@@ -85,7 +91,7 @@ def test_fails_on_a_public_method_without_a_docstring(project: Path) -> None:
     )
     result = docs_strict(project)
     assert result.returncode != 0
-    assert "legithealth_async._planted.Planted.run has no docstring" in result.stdout
+    assert f"legithealth_async._planted.Planted.{member} has no docstring" in result.stdout
 
 
 # ------------------------------------------------------------------ what the built pages show
