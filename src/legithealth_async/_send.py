@@ -178,12 +178,19 @@ class Attempts:
     makes more than ``2 x (1 + max_retries)`` requests (each lookup's first attempt is free).
     """
 
-    __slots__ = ("_policy", "_sleep", "used")
+    __slots__ = ("_failed", "_policy", "_sleep", "used")
 
     def __init__(self, options: RequestOptions) -> None:
         self._policy = options.retry
         self._sleep = options.sleep
         self.used = 0
+        self._failed: dict[str, int] = {}
+
+    def failed(self, operation: str) -> int:
+        """Count a failed attempt of ``operation``; how many it has had in this call (a create
+        sent again after a lookup counts on, for its error's "after n attempts")."""
+        count = self._failed[operation] = self._failed.get(operation, 0) + 1
+        return count
 
     async def wait(self, delay: float | None) -> bool:
         """Take one retry and wait before it; False (no wait) when none may be taken.
@@ -357,7 +364,8 @@ async def send(
             _log_attempt(call, request, answer.status_code, started, attempt, answer.request_id)
             return outcome
         error = outcome.error
-        attempted(error, sender.base_url, attempt)  # host, attempt count, a 404's likely cause
+        # The host, the attempts so far, a 404's likely cause: named in the error's message.
+        attempted(error, sender.base_url, attempts.failed(call.name))
         rid = error.request_id if isinstance(error, _WITH_REQUEST_ID) else None
         _log_attempt(call, request, _outcome_name(error), started, attempt, rid)
         if outcome.ambiguous and not call.idempotent:

@@ -155,3 +155,21 @@ def test_every_operation_names_methods_that_exist() -> None:
 def test_an_operation_without_a_method_is_its_operation_id() -> None:
     assert described("getServiceStatus") == "getServiceStatus"
     assert described("createPatient") == "patients.create (createPatient)"
+
+
+async def test_a_create_counts_its_attempts_across_the_lookups_between_them() -> None:
+    """A create whose answers are lost is looked up, then sent again: the error counts every
+    create attempt (3 with max_retries=2), not only those of its last send."""
+
+    def lost(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise httpx.ReadTimeout("lost", request=request)
+        return httpx.Response(200, json=[])  # the lookup: nothing was made
+
+    async with client(lost) as lh:
+        with pytest.raises(APITimeoutError) as info:
+            await lh.patients.create(external_id="a449", email="ada@example.org")
+    assert str(info.value) == (
+        "patients.create (createPatient): timed out waiting for the answer of api.test "
+        "(ReadTimeout), after 3 attempts"
+    )
