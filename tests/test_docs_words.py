@@ -10,6 +10,7 @@ from pathlib import Path
 
 import griffe
 import httpx
+import pytest
 
 from legithealth_async import LegitHealth
 from legithealth_async import _constants as C
@@ -93,3 +94,21 @@ def vars_of(record: object) -> dict[str, object]:
 
     assert dataclasses.is_dataclass(record)
     return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+
+def test_every_python_sample_of_the_reference_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each ``python`` block of docs/reference/ runs unchanged, as a program."""
+    blocks = [
+        (page.name, block)
+        for page in sorted((ROOT / "docs" / "reference").glob("*.md"))
+        for block in re.findall(
+            r"^```python\n(.*?)^```$", page.read_text(encoding="utf-8"), re.S | re.M
+        )
+    ]
+    assert blocks  # the errors page has one
+    for name, code in blocks:
+        namespace = {"__name__": "__main__"}
+        exec(compile(code, f"docs/reference/{name}", "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("connected: ") and printed[1] == "connected already"
+    assert printed[2] == "fix the record: email: is not a valid email address"
