@@ -44,11 +44,12 @@ docs-strict: $(STAMP)
 	@tmp=$$(mktemp -d) && $(BIN)/mkdocs build --quiet --strict --site-dir $$tmp; \
 	  status=$$?; rm -rf $$tmp; exit $$status
 
-## make generate: delete generated/ and regenerate it from openapi/legit-health.yaml; the sandbox
-## ships a copy of the contract inside the package (a test fails when the two differ).
+## make generate: delete generated/ and regenerate it from openapi/legit-health.yaml plus our marks
+## in openapi/legit-health.overlay.yaml; the sandbox ships the merged contract inside the package
+## (a test fails when it differs from base + overlay).
 generate: $(STAMP)
 	scripts/generate.sh generated
-	cp openapi/legit-health.yaml src/legithealth_async/sandbox/openapi.yaml
+	$(BIN)/python scripts/overlay.py apply > src/legithealth_async/sandbox/openapi.yaml
 
 ## make update-spec SPEC=path-or-url: take a new Swagger 2.0 / OpenAPI 3.x document (JSON or YAML;
 ## a path, file:// or https:// URL), convert it (swagger2openapi, installed into the venv on first
@@ -62,7 +63,7 @@ update-spec: $(STAMP)
 check-generated: $(STAMP)
 	@tmp=$$(mktemp -d) && scripts/generate.sh $$tmp && \
 	if diff -r generated/_generated $$tmp/_generated; then \
-	  echo "generated/ matches openapi/legit-health.yaml"; rm -rf $$tmp; \
+	  echo "generated/ matches openapi/legit-health.yaml + its overlay"; rm -rf $$tmp; \
 	else \
 	  echo "generated/ is stale or hand-edited: run 'make generate' and commit the result" >&2; \
 	  rm -rf $$tmp; exit 1; \
