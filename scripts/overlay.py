@@ -128,24 +128,15 @@ def _properties(schema: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
-def patient_bearing(document: dict[str, Any]) -> list[str]:
-    """The schemas with at least one property marked ``x-pii``."""
-    schemas = document.get("components", {}).get("schemas", {})
-    return [
-        name
-        for name, schema in schemas.items()
-        if any(p.get(PII) for p in _properties(schema).values() if isinstance(p, dict))
-    ]
-
-
 def unclassified(document: dict[str, Any]) -> list[str]:
-    """``Schema.field`` for each property of a patient-bearing schema that is neither marked
-    ``x-pii`` nor ``x-shown`` (a model hides it from ``repr`` until someone classifies it)."""
+    """``Schema.field`` for each property that is neither marked ``x-pii`` nor ``x-shown`` (a
+    new field of the vendor's, say): a model hides it from ``repr`` until someone classifies
+    it in the overlay."""
     schemas = document.get("components", {}).get("schemas", {})
     return [
         f"{name}.{field}"
-        for name in patient_bearing(document)
-        for field, prop in _properties(schemas[name]).items()
+        for name, schema in schemas.items()
+        for field, prop in _properties(schema).items()
         if not (isinstance(prop, dict) and (PII in prop or SHOWN in prop))
     ]
 

@@ -394,3 +394,83 @@ def test_a_derived_example_keeps_its_schema(name: str) -> None:
         )
     )
     assert errors == []
+
+
+# -- what protects users: run by `make update-spec` on the new spec before it swaps anything in --
+
+MODELS = importlib.import_module(f"{PACKAGE}.models")
+#: The schemas with properties that the generated package has a model for.
+MODEL_SCHEMAS = sorted(
+    name
+    for name, schema in SPEC.get("components", {}).get("schemas", {}).items()
+    if _deref(schema).get("properties") and hasattr(MODELS, name)
+)
+
+
+@pytest.mark.parametrize("name", MODEL_SCHEMAS)
+def test_a_models_repr_shows_only_what_is_known_not_to_be_patient_data(name: str) -> None:
+    """A property is in ``repr`` only when the overlay marks it ``x-shown`` (an id the API
+    assigns, a code, a status, a flag): a PHI field, and any field nobody classified yet (a
+    vendor's new one), never is; nor are unknown fields (``model_extra``)."""
+    properties = _deref(SPEC["components"]["schemas"][name])["properties"]
+    data = example_of(SPEC["components"]["schemas"][name])
+    sentinels: dict[str, str] = {}
+    for key, prop in properties.items():
+        if isinstance(data.get(key), str) and "format" not in _deref(prop):
+            data[key] = sentinels[key] = f"SENTINEL{len(sentinels)}x"
+    data["someVendorField"] = "SENTINEL-EXTRA"
+    shown = repr(getattr(MODELS, name).from_dict(data))
+    for key, prop in properties.items():
+        visible = bool(_deref(prop).get("x-shown") or prop.get("x-shown"))
+        assert (f"{_snake(key)}=" in shown) is visible, f"{name}.{key}"
+        if key in sentinels:
+            assert (sentinels[key] in shown) is visible, f"{name}.{key}"
+    assert "SENTINEL-EXTRA" not in shown
+
+
+def _body_ops() -> list[tuple[str, str, dict[str, Any], str]]:
+    from legithealth_async.sandbox.validation import known_values
+
+    found = []
+    for path, method, op in OPERATIONS:
+        body = _json_content(op.get("requestBody", {}))
+        if body:
+            for field in known_values(SPEC, body["schema"]):
+                found.append((path, method, op, field))
+    return found
+
+
+def _set(body: Any, path: str, value: str) -> None:
+    parts = path.replace("[]", ".[]").split(".")
+    node = body
+    for part in parts[:-1]:
+        node = node[0] if part == "[]" else node[part]
+    node[parts[-1]] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "op", "field"),
+    _body_ops(),
+    ids=[f"{op['operationId']}:{field}" for _, _, op, field in _body_ops()],
+)
+async def test_the_sandbox_refuses_a_value_outside_the_known_ones(
+    path: str, method: str, op: dict[str, Any], field: str
+) -> None:
+    """Each ``x-known-values`` field of a request body: the sandbox answers 422 naming it."""
+    from legithealth_async.sandbox import Sandbox
+    from legithealth_async.sandbox.validation import known_values
+
+    schema = _json_content(op["requestBody"])["schema"]  # type: ignore[index]
+    body = example_of(schema)
+    for known, values in known_values(SPEC, schema).items():  # every other one known
+        _set(body, known, "notAKnownValue" if known == field else sorted(values)[0])
+    url = path
+    for param in op.get("parameters", []):
+        param = _deref(param)
+        if param["in"] == "path":
+            url = url.replace("{" + param["name"] + "}", str(example_of(param["schema"])))
+    sandbox = Sandbox(spec=SPEC_PATH, seed=1)
+    async with sandbox.client() as http:
+        response = await http.request(method.upper(), url, json=body)
+    assert response.status_code == 422, response.text
+    assert field.split("[]")[-1].strip(".") in response.json()["message"]
