@@ -320,6 +320,20 @@ def _module(op: dict[str, Any]) -> Any:
     return importlib.import_module(f"{PACKAGE}.api.{tag}.{_snake(op['operationId'])}")
 
 
+def _as_answered(dumped: Any, answer: Any) -> Any:
+    """``dumped`` without the nulls it writes for nullable fields the answer left out (a field
+    the spec gained after its example was written)."""
+    if isinstance(dumped, list) and isinstance(answer, list) and len(dumped) == len(answer):
+        return [_as_answered(d, a) for d, a in zip(dumped, answer, strict=True)]
+    if isinstance(dumped, dict) and isinstance(answer, dict):
+        return {
+            k: _as_answered(v, answer.get(k))
+            for k, v in dumped.items()
+            if k in answer or v is not None
+        }
+    return dumped
+
+
 def _to_dict(parsed: Any) -> Any:
     if isinstance(parsed, list):
         return [item.to_dict() for item in parsed]
@@ -352,7 +366,7 @@ async def test_generated_call_matches_the_contract(
 
     assert response.status_code == int(success_code)
     if answer is not None:
-        assert _normalise(_to_dict(response.parsed)) == _normalise(answer)
+        assert _normalise(_as_answered(_to_dict(response.parsed), answer)) == _normalise(answer)
 
 
 ERROR_ANSWERS = [
