@@ -38,7 +38,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for folder in ("scripts", "openapi", "generated", "src"):
         shutil.copytree(ROOT / folder, root / folder, symlinks=True, ignore=skip)
     (root / "tests").mkdir()
-    shutil.copyfile(ROOT / "tests" / "test_contract.py", root / "tests" / "test_contract.py")
+    for name in ("test_contract.py", "_toolkit.py"):
+        shutil.copyfile(ROOT / "tests" / name, root / "tests" / name)
     monkeypatch.setenv("BIN", str(BIN))
     return root
 
