@@ -141,6 +141,25 @@ def unclassified(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def unstated_assumptions(base: dict[str, Any], overlay: dict[str, Any]) -> list[str]:
+    """The targets of ``x-assumption`` marks whose node in ``base`` no longer states the
+    assumption (its description has no ``Assumption:`` sentence: the vendor's text replaced
+    ours). Each is ours to check against the new text (``git diff`` shows what we said), then
+    keep or drop."""
+    from jsonpath_ng.ext import parse
+
+    out = []
+    for action in overlay.get("actions", []):
+        if (action.get("update") or {}).get("x-assumption") is not True:
+            continue
+        for match in parse(action["target"]).find(base):
+            node = match.value
+            if not (isinstance(node, dict) and "Assumption" in str(node.get("description", ""))):
+                out.append(action["target"])
+                break
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="overlay.py", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("apply", "check"))
@@ -161,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mark no longer applies: {line}")
     for line in unclassified(merged):
         print(f"not yet classified (hidden from repr): {line}")
+    for line in unstated_assumptions(base, overlay):
+        print(f"assumption to check against the new text: {line}")
     return 1 if gone else 0
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 from overlay import BASE as SPEC
-from overlay import OVERLAY, apply, dump, stale, unclassified
+from overlay import OVERLAY, apply, dump, stale, unclassified, unstated_assumptions
 from overlay import load as load_overlay
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -296,9 +296,15 @@ def missing_code(root: Path, operation_ids: list[str]) -> tuple[list[str], list[
 
 
 def report(
-    root: Path, old: dict[str, Any], new: dict[str, Any], merged: dict[str, Any], gone: list[str]
+    root: Path,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    marks: dict[str, Any],
+    gone: list[str],
 ) -> str:
-    """The change report printed at the end (``old`` and ``new``: the bases)."""
+    """The change report printed at the end (``old`` and ``new``: the bases; ``marks``: the
+    overlay; ``gone``: its marks that no longer apply)."""
+    merged = apply(new, marks)
     lines: list[str] = [
         f"mark no longer applies (ignored until the overlay is fixed): {mark}" for mark in gone
     ]
@@ -322,6 +328,10 @@ def report(
                 f"field changed: {name}.{f} {old_fields[name][f]} -> {new_fields[name][f]}"
             )
     lines += [f"not yet classified (hidden from repr): {field}" for field in unclassified(merged)]
+    lines += [
+        f"assumption to check against the new text: {target}"
+        for target in unstated_assumptions(new, marks)
+    ]
     no_facade, no_sandbox = missing_code(root, sorted(new_ops))
     lines += [f"no facade method yet: {op}" for op in no_facade]
     lines += [f"no sandbox rule yet (it answers 501): {op}" for op in no_sandbox]
@@ -373,7 +383,7 @@ def update(
             merged_path.write_text(merged_text, encoding="utf-8")
             contract_tests(root, merged_path, package)
         swap(root, text, merged_text, package)
-    return report(root, old, new, merged, gone)
+    return report(root, old, new, marks, gone)
 
 
 def main(argv: list[str] | None = None) -> int:

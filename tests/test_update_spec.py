@@ -359,6 +359,7 @@ def test_a_renamed_phi_field_stops_the_update_naming_the_mark(
     vendor = _vendor_document()
     patient = vendor["components"]["schemas"]["Patient"]["properties"]
     patient["emailAddress"] = patient.pop("email")
+    vendor["components"]["schemas"]["BodySiteCode"]["description"] = "Body sites."  # theirs
     source = tmp_path / "renamed.json"
     source.write_text(json.dumps(vendor), encoding="utf-8")
     before = _snapshot(repo)
@@ -382,3 +383,6 @@ def test_a_renamed_phi_field_stops_the_update_naming_the_mark(
         "$.components.schemas.Patient.properties.email (x-pii: True)"
     ) in lines
     assert "not yet classified (hidden from repr): Patient.emailAddress" in lines
+    assert [line for line in lines if line.startswith("assumption to check")] == [
+        "assumption to check against the new text: $.components.schemas.BodySiteCode"
+    ]
