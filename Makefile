@@ -49,7 +49,8 @@ docs-strict: $(STAMP)
 ## (a test fails when it differs from base + overlay).
 generate: $(STAMP)
 	scripts/generate.sh generated
-	$(BIN)/python scripts/overlay.py apply > src/legithealth_async/sandbox/openapi.yaml
+	$(BIN)/python scripts/overlay.py apply > src/legithealth_async/sandbox/openapi.yaml.new
+	mv src/legithealth_async/sandbox/openapi.yaml.new src/legithealth_async/sandbox/openapi.yaml
 
 ## make update-spec SPEC=path-or-url: take a new Swagger 2.0 / OpenAPI 3.x document (JSON or YAML;
 ## a path, file:// or https:// URL), convert it (swagger2openapi, installed into the venv on first
