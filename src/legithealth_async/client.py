@@ -138,15 +138,16 @@ class LegitHealthView:
     ) -> Any:
         """Call an operation that has no method here yet, through this client's request path.
 
-        ``endpoint`` is a generated endpoint module (or its ``_get_kwargs``); ``args`` and
-        ``kwargs`` are its parameters. Retries, the in-flight limit, the deadline, the size bound
-        and the error mapping apply as to any call. Any 2xx succeeds; ``parse`` turns the JSON
-        answer (None when empty) into a value (default: the JSON itself). Reads (GET/HEAD) are
-        retried after an ambiguous failure; anything else raises
+        ``endpoint`` is the operation's ``operationId`` as the spec names it (or a generated
+        endpoint module, or its ``_get_kwargs``); ``args`` and ``kwargs`` are its parameters
+        (snake_case, as the generated module takes them). Retries, the in-flight limit, the
+        deadline, the size bound and the error mapping apply as to any call. Any 2xx succeeds;
+        ``parse`` turns the JSON answer (None when empty) into a value (default: the JSON
+        itself). Reads (GET/HEAD) are retried after an ambiguous failure; anything else raises
         :class:`~legithealth_async.errors.AmbiguousOutcomeError` unless ``idempotent=True``::
 
-            from legithealth_async._generated.api.<tag> import <new_operation>
-            value = await lh.call_generated(<new_operation>, ..., parse=<Model>.from_dict)
+            status = await lh.call_generated("getServiceStatus")
+            value = await lh.call_generated("<operationId>", ..., parse=<Model>.from_dict)
         """
         call = generated_call(endpoint, args, kwargs, parse=parse, idempotent=idempotent)
         return await self._session.call(call)
