@@ -25,9 +25,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("_generated", "sandbox"),  # the generated client; the sandbox (never imports the facade)
     ("models",),
     ("_wire",),
-    ("_validation", "_retry", "_body", "pagination"),
-    ("_http11",),  # HTTP/1.1 on asyncio's sockets (the default transport on asyncio)
-    ("_transport",),  # the transports offered, and the choice of the default
+    ("_validation", "_retry", "pagination"),
+    ("_transports",),  # the transports offered, and the choice of the default
     ("_config",),
     ("_exchange",),  # one request sent and its answer read (the client's own transport direct)
     ("_send",),

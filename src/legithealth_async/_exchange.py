@@ -27,10 +27,10 @@ from typing import Any
 import anyio
 import httpx
 
-from ._body import Reply, read_bounded
-from ._http11 import Http11Transport
 from ._logs import our_exchange
-from ._transport import DefaultTransport
+from ._transports.body import Reply, read_bounded
+from ._transports.http11 import Http11Transport
+from ._transports.sharded import DefaultTransport
 from .pagination import query_quote
 
 

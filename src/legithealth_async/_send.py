@@ -21,11 +21,11 @@ import anyio
 import httpx
 
 from . import _constants as C
-from ._body import Reply
 from ._exchange import Exchanger, Outgoing, encode_json, encode_query
 from ._generated.types import ParseError
 from ._privacy import redact_message, sent_values, shown_code
 from ._retry import RetryPolicy, is_retryable_status, was_sent
+from ._transports.body import Reply
 from ._wire import Call
 from .errors import (
     APIConnectionError,

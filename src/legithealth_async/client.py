@@ -17,7 +17,7 @@ from ._logs import redact_httpx_logs_for
 from ._retry import RetryPolicy
 from ._send import Pacer, RequestOptions, Sender
 from ._session import Session
-from ._transport import DefaultTransport, TransportName
+from ._transports.sharded import DefaultTransport, TransportName
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
 

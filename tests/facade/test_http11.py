@@ -21,7 +21,7 @@ import httpx
 import pytest
 from _toolkit import tcp_server
 
-from legithealth_async._http11 import Http11Transport
+from legithealth_async._transports.http11 import Http11Transport
 from legithealth_async.errors import UnexpectedResponseError
 
 pytestmark = pytest.mark.loopback

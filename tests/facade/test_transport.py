@@ -23,8 +23,8 @@ import trustme
 from _toolkit import no_sleep
 
 from legithealth_async import LegitHealth, RetryPolicy
-from legithealth_async import _transport as T
-from legithealth_async._transport import (
+from legithealth_async._transports import sharded as T
+from legithealth_async._transports.sharded import (
     DefaultTransport,
     ShardedTransport,
     choose,

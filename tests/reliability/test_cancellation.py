@@ -18,8 +18,8 @@ from _toolkit import BlockingSleep, Recorder, cancel_when, wait_until
 from anyio import wait_all_tasks_blocked
 
 from legithealth_async import LegitHealth, RetryPolicy
-from legithealth_async._http11 import Http11Transport
-from legithealth_async._transport import ShardedTransport
+from legithealth_async._transports.http11 import Http11Transport
+from legithealth_async._transports.sharded import ShardedTransport
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
 from legithealth_async.sync import Journal, SyncOutcome, sync_patients
 

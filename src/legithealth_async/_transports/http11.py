@@ -31,9 +31,9 @@ from typing import NoReturn
 import httptools  # type: ignore[import-untyped, unused-ignore]
 import httpx
 
-from . import _constants as C
-from ._body import BoundedBody, Reply, checked_encoding
-from .errors import UnexpectedResponseError
+from .. import _constants as C
+from ..errors import UnexpectedResponseError
+from .body import BoundedBody, Reply, checked_encoding
 
 #: Headers this transport writes itself (a caller's copy is dropped, never sent twice).
 _OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})

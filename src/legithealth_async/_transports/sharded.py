@@ -6,7 +6,7 @@ httpcore's pool walks every connection, and for each one every other, on every r
 of the pool size. Each request goes to the pool with the fewest requests in flight. It runs on
 asyncio and trio and speaks HTTP/2 when asked.
 
-``"asyncio"``: :class:`~legithealth_async._http11.Http11Transport`, HTTP/1.1 on asyncio's own
+``"asyncio"``: :class:`~.http11.Http11Transport`, HTTP/1.1 on asyncio's own
 sockets, parsed by llhttp (asyncio only, HTTP/1.1 only, ``http://`` proxies only). On loopback
 it costs under half of aiohttp's client CPU a request (a create: ~125 against ~285-340 µs) and
 about a sixth of httpx's (``benchmarks/RESULTS.md``, ``LIMITS.md``); aiohttp's transport,
@@ -41,7 +41,7 @@ import httpcore
 import httpx
 import sniffio
 
-from ._http11 import Http11Transport
+from .http11 import Http11Transport
 
 TransportName = Literal["auto", "asyncio", "httpx"]
 TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "asyncio", "httpx")
