@@ -1,4 +1,4 @@
-"""The asyncio transport (``_http11``) on its own, against scripted servers on 127.0.0.1.
+"""The asyncio transport (``_transports/http11.py``) alone, against scripted servers on loopback.
 
 Each server answers every request on a connection with the next answer of its script (raw
 bytes), so the cases the sandbox cannot play are exact: reuse and its end, bodies delimited
