@@ -297,7 +297,7 @@ class Http11Transport:
         """Send ``out`` and read its whole answer, within ``bounds`` (see ``base.py``)."""
         # asyncio's own deadline (the transport is asyncio-only): half anyio's cost.
         async with asyncio.timeout(bounds.deadline):
-            return await self._exchange(
+            return await self._send(
                 out.method,
                 out.url,
                 out.headers,
@@ -307,7 +307,7 @@ class Http11Transport:
                 out.operation,
             )
 
-    async def _exchange(
+    async def _send(
         self,
         method: str,
         url: str,
