@@ -37,3 +37,12 @@ async def test_a_fault_set_by_method_name_reaches_that_method() -> None:
     ) as lh:
         with pytest.raises(InternalServerError):
             await lh.patients.get("a449")
+
+
+def test_the_sandbox_knows_the_methods_the_client_names() -> None:
+    """The sandbox's copy of "which method sends which operation" is the client's table."""
+    from legithealth_async.errors import OPERATION_METHODS
+    from legithealth_async.sandbox.faults import CLIENT_METHODS
+
+    inverted = {m: op for op, methods in OPERATION_METHODS.items() for m in methods}
+    assert CLIENT_METHODS == inverted

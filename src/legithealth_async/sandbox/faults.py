@@ -22,7 +22,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import OPERATION_METHODS
+#: ``faults.set`` takes the client's method names too. The sandbox imports nothing of the client,
+#: so it keeps its own copy of what each method sends; a test holds it equal to the client's
+#: table (``legithealth_async.errors.OPERATION_METHODS``).
+CLIENT_METHODS: dict[str, str] = {
+    "patients.create": "createPatient",
+    "patients.get": "getPatients",
+    "patients.get_many": "getPatients",
+    "patients.iter_many": "getPatients",
+    "patients.patch": "patchPatient",
+    "patients.auth_tokens": "getPatientsAuthTokens",
+    "patients.login_links": "getPatientsAuthTokens",
+    "episodes_of_care.list_for_condition": "getEpisodesOfCare",
+    "episodes_of_care.create": "createEpisodeOfCare",
+    "episodes_of_care.patch": "patchEpisodeOfCare",
+    "encounters.create": "createEncounter",
+    "practitioners.create": "createPractitioner",
+    "practitioners.specialties": "getPractitionerSpecialties",
+    "practitioners.auth_tokens": "getPractitionerAuthTokens",
+    "practitioners.login_links": "getPractitionerAuthTokens",
+}
 
 ALL_OPERATIONS = "*"
 
@@ -173,12 +192,7 @@ class Faults:
         ``ValueError`` listing the valid names when it is neither."""
         if name == ALL_OPERATIONS or name in self._operations:
             return name
-        methods = {
-            method: operation
-            for operation, names in OPERATION_METHODS.items()
-            if operation in self._operations
-            for method in names
-        }
+        methods = {m: op for m, op in CLIENT_METHODS.items() if op in self._operations}
         operation = methods.get(name.removeprefix("lh."))
         if operation is not None:
             return operation
