@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections import Counter
 
+import httpx
 import pytest
 from _toolkit import make_records, wait_until
 from reliability.conftest import check_created_as_recorded, faults_by_kind, outcome_counts
@@ -129,9 +130,10 @@ async def test_a_sync_through_faults_has_no_duplicate_and_no_failure(
     route: Route, connect: Connect, sandbox: Sandbox, servers: Servers
 ) -> None:
     sandbox.faults.set("*", FAULTS)
-    sandbox.faults.set("createPatient", dataclasses.replace(FAULTS, drop_after_rate=0.05))
+    created = dataclasses.replace(FAULTS, drop_after_rate=0.05, stall_rate=0.01)
+    sandbox.faults.set("createPatient", created)
     records = make_records(RECORDS, seed=19)
-    async with connect(route.base_url, max_in_flight=8) as lh:
+    async with connect(route.base_url, max_in_flight=8, timeout=httpx.Timeout(10, read=1)) as lh:
         async with sync_patients(lh, records, concurrency=16) as stream:
             outcomes = [outcome async for outcome in stream]
         kinds = faults_by_kind(sandbox.faults.fired)
@@ -147,7 +149,7 @@ async def test_a_sync_through_faults_has_no_duplicate_and_no_failure(
     assert checked["patients"] == len(stored) == RECORDS
     assert outcome_counts(again) == {"unchanged": RECORDS}
     # Every kind of fault really happened on the way.
-    assert set(kinds) == {"drop_after", "drop_before", "error", "html_502"}
+    assert set(kinds) == {"drop_after", "drop_before", "error", "html_502", "stall"}
     assert sandbox.faults.fired[("createPatient", "drop_after")] > 0
     _check_the_servers_carried_it(servers, route.through_proxy, requests=RECORDS)
 
