@@ -95,8 +95,8 @@ def sandbox(servers: Servers) -> Iterator[Sandbox]:
     """This test's sandbox (fresh), served behind nginx."""
     sandbox = Sandbox(token=TOKEN, seed=19)
     servers.switch.target = sandbox.app
-    servers.nginx.access.mark()
     servers.squid.access.mark()
+    servers.nginx.mark(servers.ca_bundle)
     yield sandbox
     servers.switch.target = None
 

@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from _toolkit import wait_until
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "scripts" / "conformance"
 #: The API's name as the client sees it through the proxy: only squid resolves it (to 127.0.0.1).
@@ -129,6 +131,14 @@ def scratch_folder(name: str) -> Path:
     return path
 
 
+#: nginx's access log line (``nginx.conf.template``): connection number, request number on it,
+#: the client's port, method, status, gzip ratio ("-": not gzipped), Transfer-Encoding.
+NGINX_LINE = re.compile(r"^(\d+) (\d+) (\d+) ([A-Z]+) (\d{3}) gzip=(\S+) te=(\S+)$")
+
+
+MARK_REQUEST = b"GET /conformance-mark HTTP/1.1\r\nHost: mark\r\nConnection: close\r\n\r\n"
+
+
 class Nginx:
     """nginx on 127.0.0.1:``port``, TLS with ``certificate`` (a PEM of key and chain), in front
     of the plain-HTTP server on ``upstream_port`` (see ``nginx.conf.template``)."""
@@ -140,6 +150,34 @@ class Nginx:
         self.dir = scratch_folder("nginx")
         self.port = 0
         self.access = LogTail(self.dir / "access.log")
+        self._fence = 0
+
+    def mark(self, ca_bundle: Path) -> None:
+        """Start a test: :meth:`rows` gives only what connections opened from now on served."""
+        self.access.mark()
+        context = ssl.create_default_context(cafile=str(ca_bundle))
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                tls.sendall(
+                    b"GET /conformance-mark HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+                while tls.recv(4096):
+                    pass
+        wait_until(lambda: self._marks() != [], "nginx's log of the mark")
+        self._fence = self._marks()[-1]
+
+    def _marks(self) -> list[int]:
+        return [int(line.split()[0]) for line in self.access.lines() if " GET 204 " in line]
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The access log lines of connections opened since :meth:`mark`, parsed (NGINX_LINE)."""
+        rows = []
+        for line in self.access.lines():
+            match = NGINX_LINE.match(line)
+            assert match is not None, f"nginx's access log: {line!r}"
+            if int(match[1]) > self._fence:
+                rows.append(match.groups())
+        return rows
 
     @contextmanager
     def run(self) -> Iterator[Nginx]:
