@@ -36,7 +36,7 @@ from legithealth_async import (
 from legithealth_async.sandbox import FaultPlan, Sandbox
 from legithealth_async.sync import sync_patients
 
-from .conftest import Connect, Route, Servers
+from .conftest import Connect, Route, Servers, clear_proxies
 from .servers import API_HOSTNAME, KEEPALIVE_REQUESTS, KEEPALIVE_TIMEOUT, PROXY_USER
 
 PSORIASIS = ConditionInput(pathology_code="EA90", body_site_code="armLeft")
@@ -166,9 +166,8 @@ async def test_the_proxy_refusing_credentials_is_a_typed_error(
     servers: Servers,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    clear_proxies(monkeypatch)
     monkeypatch.setenv("SSL_CERT_FILE", str(servers.ca_bundle))
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
     proxy = f"http://127.0.0.1:{servers.squid.port}"
     if password is not None:
         proxy = servers.squid.proxy_url(password=password)
