@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from _toolkit import wait_until
@@ -32,7 +33,8 @@ KEEPALIVE_TIMEOUT = 1
 KEEPALIVE_REQUESTS = 5
 SQUID_AUTH_HELPERS = ("/usr/lib/squid/basic_ncsa_auth", "/usr/lib/squid3/basic_ncsa_auth")
 PROXY_USER = "hospital"
-PROXY_PASSWORD = "conformance-only"  # a throwaway proxy's
+#: A throwaway proxy's password, with what a URL must percent-encode (and a non-ASCII letter).
+PROXY_PASSWORD = "p@ss:w/rd%é"
 
 
 def require(binary: str) -> str:
@@ -243,8 +245,9 @@ class Squid:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def proxy_url(self, user: str = PROXY_USER, password: str = PROXY_PASSWORD) -> str:
-        """``http://user:password@127.0.0.1:port``: what ``HTTPS_PROXY`` names."""
-        return f"http://{user}:{password}@127.0.0.1:{self.port}"
+        """``http://user:password@127.0.0.1:port`` (percent-encoded): what ``HTTPS_PROXY`` names."""
+        credentials = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        return f"http://{credentials}@127.0.0.1:{self.port}"
 
 
 def _apr1(password: str) -> str:
