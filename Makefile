@@ -10,7 +10,7 @@ export BIN
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test lint typecheck check-generated generate update-spec pytest docs docs-strict \
-	demo bench sandbox clean
+	demo bench sandbox clean conformance
 
 install: $(STAMP)
 
@@ -88,6 +88,13 @@ demo: $(DEMO_STAMP)
 ## make bench: benchmarks, printed as a table and written to benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## make conformance: the client through real servers (docs/conformance.md): nginx in front of the
+## sandbox (TLS from a test CA, keep-alive limits, gzip, chunked answers) and squid (basic auth,
+## CONNECT), on every transport. Installs nginx and squid with apt-get when missing (root).
+conformance: $(STAMP)
+	scripts/conformance/install-packages.sh
+	$(BIN)/python -m pytest -q -m conformance tests/conformance $(PYTEST_ARGS)
 
 sandbox: $(DEMO_STAMP)
 	$(BIN)/legithealth sandbox --port 8000
