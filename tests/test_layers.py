@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("_generated", "sandbox"),  # the generated client; the sandbox (never imports the facade)
     ("models",),
     ("_wire",),
-    ("_validation", "_retry", "_body", "pagination"),
+    ("_validation", "_retry", "_body", "pagination", "_framing"),
     ("_http11",),  # HTTP/1.1 on asyncio's sockets (the default transport on asyncio)
     ("_transport",),  # the transports offered, and the choice of the default
     ("_config",),

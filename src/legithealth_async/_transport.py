@@ -41,6 +41,7 @@ import httpcore
 import httpx
 import sniffio
 
+from ._framing import GuardedHTTPTransport
 from ._http11 import Http11Transport
 
 TransportName = Literal["auto", "asyncio", "httpx"]
@@ -155,23 +156,28 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         self._http2 = http2
         self._proxy = proxy
         self._count = count
-        self._shards: list[httpx.AsyncHTTPTransport] = []
+        self._shards: list[httpx.AsyncBaseTransport] = []
         self._load = [0] * count
         self._lazy = _Lazy()
 
     def __repr__(self) -> str:
         return f"<ShardedTransport shards={self._count}>"
 
-    async def _open(self) -> list[httpx.AsyncHTTPTransport]:
+    async def _open(self) -> list[httpx.AsyncBaseTransport]:
         context = await self._lazy.ssl_context(self._http2)
         if not self._shards:
-            self._shards = [
-                httpx.AsyncHTTPTransport(
-                    verify=context, limits=self._limits, http2=self._http2, proxy=self._proxy
-                )
-                for _ in range(self._count)
-            ]
+            self._shards = [self._pool(context) for _ in range(self._count)]
         return self._shards
+
+    def _pool(self, context: ssl.SSLContext) -> httpx.AsyncBaseTransport:
+        """One pool, its answers' framing guarded (``_framing``); httpx's own when mocked."""
+        if _httpx_is_mocked():  # a user's pytest-httpx mocks must see the requests
+            return httpx.AsyncHTTPTransport(
+                verify=context, limits=self._limits, http2=self._http2, proxy=self._proxy
+            )
+        return GuardedHTTPTransport(
+            ssl_context=context, limits=self._limits, http2=self._http2, proxy=self._proxy
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send through the least busy pool; the slot is freed when the body is closed."""
