@@ -59,13 +59,13 @@ def is_loopback(host: str) -> bool:
 
 
 def environment_proxy(url: httpx.URL) -> str | None:
-    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``NO_PROXY``...), if any.
-
-    Never one for a loopback host.
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, else ``ALL_PROXY``;
+    ``NO_PROXY``...), if any. Never one for a loopback host.
     """
     if is_loopback(url.host) or urllib.request.proxy_bypass(url.host):
         return None
-    return urllib.request.getproxies().get(url.scheme)
+    proxies = urllib.request.getproxies()
+    return proxies.get(url.scheme) or proxies.get("all")
 
 
 # ------------------------------------------------------------------------------ TLS context
