@@ -24,7 +24,7 @@ from . import _constants as C
 from ._body import Reply
 from ._exchange import Exchanger, Outgoing, encode_json, encode_query
 from ._generated.types import ParseError
-from ._privacy import redact_message, sent_values, shown_code
+from ._privacy import redact_message, sent_values, shown_request_id
 from ._retry import RetryPolicy, is_retryable_status, was_sent
 from ._wire import Call
 from .errors import (
@@ -470,7 +470,7 @@ def _request_id(headers: Mapping[str, str]) -> str | None:
     for name in C.REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
-            return shown_code(value)  # also logged: only what looks like an id
+            return shown_request_id(value)  # also logged: only what looks like an id
     return None
 
 

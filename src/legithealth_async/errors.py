@@ -3,14 +3,16 @@
 No message or ``repr`` carries a token, a name, an email, a phone number, a birth date or an
 external id: errors name the operation, the field and the status, never the value. A server's
 ``errorCode`` and request id are kept (and shown) only if they look like a code or an id
-(``[A-Za-z0-9._:-]{1,64}``); anything else is dropped where the error is built.
+(``[A-Za-z0-9._:-]{1,64}``; a request id also needs letters and digits, and no long run of
+digits unless it is hex: see ``_privacy.shown_request_id``); anything else is dropped where the
+error is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._privacy import shown_code
+from ._privacy import shown_code, shown_request_id
 
 __all__ = [
     "APIConnectionError",
@@ -105,7 +107,7 @@ class UnexpectedResponseError(LegitHealthError):
         self.operation = operation
         self.status_code = status_code
         self.reason = reason
-        self.request_id = request_id = shown_code(request_id)
+        self.request_id = request_id = shown_request_id(request_id)
         rid = f", request id {request_id}" if request_id else ""
         super().__init__(f"{operation}: unexpected response (HTTP {status_code}{rid}): {reason}")
 
@@ -134,7 +136,7 @@ class APIStatusError(LegitHealthError):
         # The server's words: kept only if they look like a code / an id (see _privacy).
         self.error_code = error_code = shown_code(error_code)
         self.message = message
-        self.request_id = request_id = shown_code(request_id)
+        self.request_id = request_id = shown_request_id(request_id)
         self.retry_after = retry_after
         parts = [f"{operation}: HTTP {status_code}"]
         if error_code:
