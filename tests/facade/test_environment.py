@@ -50,8 +50,8 @@ async def test_all_proxy_is_honoured(
         async with LegitHealth(
             "t",
             base_url=BASE,
-            transport=transport,
-            max_retries=0,  # type: ignore[arg-type]
+            transport=transport,  # type: ignore[arg-type]
+            max_retries=0,
         ) as lh:
             with pytest.raises(APIConnectionError):
                 await lh.patients.get("x")
