@@ -21,7 +21,7 @@ PACKAGE = "legithealth_async"
 LAYERS: list[tuple[str, ...]] = [
     ("_version",),
     ("_constants", "_privacy", "_logs", "_tasks"),
-    ("errors",),  # its constructors keep only the server codes and ids _privacy lets through
+    ("errors", "_budget"),  # errors keep only the server codes and ids _privacy lets through
     ("_generated", "sandbox"),  # the generated client; the sandbox (never imports the facade)
     ("models",),
     ("_wire",),

@@ -216,6 +216,8 @@ class _Connection(asyncio.Protocol):
         try:
             return await waiter
         finally:
+            if self._body is not None:
+                self._body.release()  # whole (released already) or abandoned
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
