@@ -60,6 +60,7 @@ STREAMS = {
     + SMUGGLED,
     "a 204 with a body": b"HTTP/1.1 204 No Content\r\n\r\n" + SMUGGLED,
     "a 304 with a body": b"HTTP/1.1 304 Not Modified\r\n\r\n" + SMUGGLED,
+    "an unasked 101": b"HTTP/1.1 101 Switching Protocols\r\nupgrade: h2c\r\n\r\n" + SMUGGLED,
     "a control character in a chunk extension": (
         b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
         + f"{len(ONE):x};a\x01b\r\n".encode()
@@ -190,6 +191,63 @@ def test_a_surplus_written_apart_is_never_read_as_the_next_answer(transport: str
     # dropped) is the network's timing; either way p2's answer is p2's own.
     assert first is None or isinstance(first, APIConnectionError)
     assert second is not None and second.id == "lh-p2"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_an_endless_header_line_is_refused_on_every_transport(transport: str) -> None:
+    async def endless(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nx-filler: ")
+        for _ in range(64):  # 1 MiB of one header line, then a stall
+            writer.write(b"a" * 16384)
+            await writer.drain()
+        await asyncio.sleep(30)
+
+    async def lookup(lh: LegitHealth) -> LegitHealthError:
+        with pytest.raises(LegitHealthError) as info:
+            await lh.patients.get("p1")
+        return info.value
+
+    with served([endless]) as server:
+        error = run(transport, lookup, server.base_url)
+    # Refused at the bound, not cut by the read timeout (5 s) after the stall.
+    assert isinstance(error, APIConnectionError) and error.reason == "RemoteProtocolError"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_retry_after_trailer_is_never_obeyed(transport: str) -> None:
+    busy = (
+        b"HTTP/1.1 503 Busy\r\ntransfer-encoding: chunked\r\n\r\n"
+        b"2\r\n{}\r\n0\r\nretry-after: 7\r\n\r\n"
+    )
+
+    async def lookup(lh: LegitHealth) -> LegitHealthError:
+        with pytest.raises(LegitHealthError) as info:
+            await lh.with_options(max_retries=0).patients.get("p1")
+        return info.value
+
+    with served([busy]) as server:
+        error = run(transport, lookup, server.base_url)
+    assert getattr(error, "status_code", None) == 503
+    assert getattr(error, "retry_after", "?") is None  # it came after the body: not a header
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_lookup_listing_one_record_twice_is_refused(transport: str) -> None:
+    twice = json.dumps(
+        [
+            {"id": "lh-p1", "externalId": "p1", "conditions": []},
+            {"id": "FOREIGN", "externalId": "p1", "conditions": []},
+        ]
+    ).encode()
+
+    async def lookup(lh: LegitHealth) -> LegitHealthError:
+        with pytest.raises(LegitHealthError) as info:
+            await lh.patients.get("p1")
+        return info.value
+
+    with served([answer(twice)]) as server:
+        error = run(transport, lookup, server.base_url)
+    assert isinstance(error, UnexpectedResponseError), error  # before: one of the two, taken
 
 
 def test_a_users_http_client_never_takes_another_records_answer() -> None:
