@@ -18,9 +18,9 @@ loop and ``http2``: ``"asyncio"`` on asyncio, ``"httpx"`` on trio or with HTTP/2
 Every transport is cheap to construct: its pools and its TLS context are made at the first
 request, the TLS context once per process (loading the CA bundle costs ~50 ms of CPU), in a worker
 thread so the event loop never stalls on it. TLS verification stays on. A proxy named by the
-environment (``HTTPS_PROXY``, ``NO_PROXY``...) is honoured by every transport, except for a
-loopback host, which is never proxied (the sandbox on ``http://127.0.0.1`` would otherwise send
-the token in clear to the proxy).
+environment (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``...) is honoured by every transport,
+except for a loopback host, which is never proxied (the sandbox on ``http://127.0.0.1`` would
+otherwise send the token in clear to the proxy).
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ class _Counted(httpx.AsyncByteStream):
 class ShardedTransport(httpx.AsyncBaseTransport):
     """``max_connections`` split over pools of at most ``shard_size`` connections each.
 
-    The pools are made at the first request (all sharing one TLS context).
+    The pools are made at the first request (all sharing one TLS context); each answer's
+    framing is watched as it is read (``_framing``).
     """
 
     def __init__(
