@@ -31,6 +31,9 @@ class Reply:
 
 #: Inflated at most this much per zlib call: the peak stays near the bound, not twice it.
 _PIECE = 1024 * 1024
+#: A body's first bytes are not counted against the budget of bytes in flight (``_budget``):
+#: answers are small, and the lock is then never taken; a bomb passes this in its first piece.
+_UNCOUNTED = 256 * 1024
 
 
 class _Inflater:
@@ -124,9 +127,11 @@ class BoundedBody:
         """Decode and keep one raw chunk."""
         try:
             for piece in self._inflater.feed(chunk, self._limit - self._size):
-                self._hold(len(piece))
+                size = self._size + len(piece)
+                if size > _UNCOUNTED:
+                    self._hold(size - self._held)
                 self._pieces.append(piece)
-                self._size += len(piece)
+                self._size = size
         except zlib.error:
             self.release()
             raise self._error("corrupt compressed body") from None
