@@ -114,3 +114,10 @@ async def test_a_tunnel_the_proxy_refuses_is_never_sent(
                 await lh.patients.create(external_id="p1", email="ada@example.org")
     assert info.value.reason == "ProxyError"
     assert seen == [b"CONNECT api.legit-health.test:443 HTTP/1.1"] * 2  # the create, retried
+
+
+@pytest.mark.parametrize("name", ["HTTPS_PROXY", "ALL_PROXY"])
+def test_http_and_https_proxies_are_taken(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    for value in ("http://nurse:s3cret@proxy.hospital.test:3128", "https://proxy.hospital.test"):
+        monkeypatch.setenv(name, value)
+        LegitHealth("t", base_url=BASE)  # made: no ConfigurationError
