@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import ssl
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import trio
+import trustme
 from _toolkit import no_sleep, tcp_server
 
 from legithealth_async import LegitHealth, RetryPolicy
@@ -370,3 +372,48 @@ async def test_a_sync_through_a_desyncing_server_creates_every_record_with_its_o
         assert held is not None
         assert outcome.patient_id == held["id"]  # its own id: never another record's
     check_created_as_recorded(sandbox, records)  # each created once, as recorded
+
+
+@pytest.mark.parametrize("transport", ["asyncio", "httpx"])
+async def test_framing_is_watched_inside_a_proxys_tls_tunnel(
+    transport: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Through a CONNECT tunnel and TLS inside it (the guard follows the stream's TLS)."""
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("api.framing.test").configure_cert(server_ctx)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    api = Served([answer(ONE) + SMUGGLED, answer(patient("p2"))])
+    tls = await asyncio.start_server(api._connection, "127.0.0.1", 0, ssl=server_ctx)
+    tls_port = tls.sockets[0].getsockname()[1]
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def tunnel(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", tls_port)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    async with tls, tcp_server(tunnel) as proxy_port:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy_port}")
+        async with LegitHealth(
+            TOKEN,
+            base_url="https://api.framing.test/v1",
+            transport=transport,  # type: ignore[arg-type]
+            max_retries=0,
+        ) as lh:
+            first, second = await two_lookups(lh)
+    assert isinstance(first, APIConnectionError) and first.reason == "RemoteProtocolError"
+    assert second is not None and second.id == "lh-p2"
+    assert api.connections == 2
