@@ -1,9 +1,10 @@
 """The decoded bytes of answers in flight, bounded across every answer of the process.
 
 Each answer is bounded on its own (``max_response_bytes``, 32 MiB by default), but sixteen gzip
-bombs read at once would still hold 16 x 32 MiB. Every body being decoded (``_body.BoundedBody``)
-takes its decoded bytes past its first 256 KiB from :data:`DECODED` (small answers never take
-the lock), and gives them back when the body is handed over whole or abandoned. A body that
+bombs read at once would still hold 16 x 32 MiB. Every body being decoded
+(``_transports.body.BoundedBody``) takes its decoded bytes past its first 256 KiB from
+:data:`DECODED` (small answers never take the lock), and gives them back when the body is
+handed over whole or abandoned. A body that
 would take the total past the budget while other answers hold some of it is refused
 (``UnexpectedResponseError``); one answer alone is never refused by the budget, only by its own
 bound. One budget per process (memory is the process's), of

@@ -20,9 +20,10 @@ from _toolkit import tcp_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from legithealth_async._body import read_bounded
-from legithealth_async._framing import GuardedHTTPTransport
-from legithealth_async._http11 import Http11Transport
+from legithealth_async._transports.base import Bounds, Outgoing
+from legithealth_async._transports.body import read_bounded
+from legithealth_async._transports.framing import GuardedHTTPTransport
+from legithealth_async._transports.http11 import Http11Transport
 from legithealth_async.errors import UnexpectedResponseError
 
 pytestmark = pytest.mark.loopback
@@ -152,7 +153,8 @@ async def _asyncio(base: str) -> list[Outcome]:
     try:
         for _ in range(2):
             try:
-                reply = await t.exchange("GET", base + "/p", [], None, PHASES, LIMIT, "op")
+                out = Outgoing("GET", base + "/p", [], None, "op")
+                reply = await t.exchange(out, Bounds(PHASES, 60.0, LIMIT))
                 outcomes.append((reply.status, reply.content))
             except (httpx.TransportError, UnexpectedResponseError) as exc:
                 outcomes.append(type(exc).__name__)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from ._budget import DECODED
-from .errors import UnexpectedResponseError
+from .._budget import DECODED
+from ..errors import UnexpectedResponseError
 
 
 @dataclass(frozen=True, slots=True, repr=False)

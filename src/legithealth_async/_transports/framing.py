@@ -16,7 +16,7 @@ before h11 is handed the bytes:
 
 A refusal closes the connection and is a ``RemoteProtocolError`` for the request being read
 (maybe sent: a create is looked up, never resent blind). httpcore's pool takes the guard through
-its public ``network_backend``; the pool is ours (``_transport.ShardedTransport``), so nothing
+its public ``network_backend``; the pool is ours (``sharded.ShardedTransport``), so nothing
 private of httpx or httpcore is touched.
 
 What no guard can tell apart: bytes a server sends *after* the next request was written on the
