@@ -31,6 +31,7 @@ from .errors import (
     PractitionerAlreadyExistsError,
     RateLimitError,
     UnexpectedResponseError,
+    UnknownKeywordError,
     UnprocessableEntityError,
     ValidationError,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "RetryPolicy",
     "Specialty",
     "UnexpectedResponseError",
+    "UnknownKeywordError",
     "UnprocessableEntityError",
     "ValidationError",
     "login_link",
