@@ -3,9 +3,9 @@
 No message or ``repr`` carries a token, a name, an email, a phone number, a birth date or an
 external id: errors name the operation, the field and the status, never the value. A server's
 ``errorCode`` and request id are kept (and shown) only if they look like a code or an id
-(``[A-Za-z0-9._:-]{1,64}``; a request id also needs letters and digits, and no long run of
-digits unless it is hex: see ``_privacy.shown_request_id``); anything else is dropped where the
-error is built.
+(``[A-Za-z0-9._:-]{1,64}``; a request id also needs letters and digits, and no run of six
+digits or more unless it is a hex id such as a UUID); anything else is dropped where the error is
+built.
 """
 
 from __future__ import annotations
