@@ -58,6 +58,9 @@ MAX_EXTERNAL_ID_LENGTH: Final = 255
 #: A response body larger than this, decoded (a gzip bomb inflates 170x), is refused: a hostile
 #: or broken server cannot exhaust memory.
 MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+#: Decoded answer bytes held at once across every answer being read in the process
+#: (``_budget``): sixteen gzip bombs read together hold this much, not 16 x MAX_RESPONSE_BYTES.
+MAX_DECODED_BYTES_IN_FLIGHT: Final = 64 * 1024 * 1024
 #: The most bytes of header names and values an answer may have (the asyncio transport).
 MAX_RESPONSE_HEADER_BYTES: Final = 64 * 1024
 
