@@ -57,6 +57,8 @@ ROOT = "/integration/v1"
 TOKEN = "tok-SENTINEL-7c1e"
 #: Every offered transport: the client's own two, and a user's own ``httpx.AsyncClient``.
 TRANSPORTS = ("asyncio", "httpx", "http_client")
+#: For a test of what happens before anything is sent (the same on every transport): the default.
+ONE_TRANSPORT = pytest.mark.parametrize("transport", ["asyncio"])
 #: A read timeout for tests that stall an answer: short, yet far above a loopback answer's time.
 STALL_TIMEOUT = 0.25
 

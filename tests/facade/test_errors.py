@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _scripted import ScriptedServer
+from _scripted import ONE_TRANSPORT, ScriptedServer
 
 from legithealth_async import (
     ActiveEpisodeExistsError,
@@ -40,8 +40,6 @@ from .conftest import BASE, TOKEN, error_json, patient_json
 
 GET_URL = "/patients?externalIds%5B%5D=p1"
 EPISODES_URL = "/conditions/c1/episodes-of-care"
-#: Validation before sending is the same whatever the transport: checked on the default one.
-ONE_TRANSPORT = pytest.mark.parametrize("transport", ["asyncio"])
 
 
 @pytest.mark.parametrize(
