@@ -498,6 +498,17 @@ def transport(request: pytest.FixtureRequest) -> str:
 Connect = Callable[..., contextlib.AbstractAsyncContextManager[LegitHealth]]
 
 
+@contextlib.asynccontextmanager
+async def on_transport(transport: str) -> AsyncIterator[dict[str, Any]]:
+    """The settings that put a client on ``transport`` (one of :data:`TRANSPORTS`)."""
+    if transport == "http_client":
+        # A user's own client (trust_env off: a proxy of this machine's is not the point).
+        async with httpx.AsyncClient(trust_env=False) as own:
+            yield {"http_client": own}
+    else:
+        yield {"transport": transport}
+
+
 @pytest.fixture
 def connect(scripted: ScriptedServer, transport: str) -> Connect:
     """``connect(**settings)``: a client on the scripted server, on the test's transport.
@@ -512,13 +523,8 @@ def connect(scripted: ScriptedServer, transport: str) -> Connect:
         settings.setdefault("retry_policy", RetryPolicy(random=lambda: 0.0))
         settings.setdefault("sleep", scripted.sleeps)
         token = settings.pop("api_token", TOKEN)
-        if transport == "http_client":
-            # A user's own client (trust_env off: a proxy of this machine's is not the point).
-            async with httpx.AsyncClient(trust_env=False) as own:
-                async with LegitHealth(token, http_client=own, **settings) as lh:
-                    yield lh
-        else:
-            async with LegitHealth(token, transport=transport, **settings) as lh:  # type: ignore[arg-type]
+        async with on_transport(transport) as chosen:
+            async with LegitHealth(token, **chosen, **settings) as lh:
                 yield lh
 
     return make
