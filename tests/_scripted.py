@@ -335,8 +335,12 @@ class ScriptedServer:
             state = self._state
             unexpected = list(state.unexpected)
             unused = [str(e) for e in state.entries if not e.used and not e.optional]
-        assert not unexpected, f"requests no scripted answer matched: {unexpected}"
-        assert not unused, f"scripted answers never asked for: {unused}"
+        problems = []
+        if unexpected:
+            problems.append(f"requests no scripted answer matched: {unexpected}")
+        if unused:
+            problems.append(f"scripted answers never asked for: {unused}")
+        assert not problems, "; ".join(problems)
 
     def _run(self) -> None:
         asyncio.run(self._main())
