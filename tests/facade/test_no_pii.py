@@ -188,7 +188,7 @@ async def test_no_pii_or_token_anywhere(
 
     seen_outcomes = 0
     # Every answer stalls in the timeout case: a short read timeout ends each attempt soon.
-    timeout = 0.05 if failure is Wire.STALL else 5.0
+    timeout = 0.02 if failure is Wire.STALL else 5.0
     async with connect(api_token=TOKEN, max_retries=1, sleep=no_sleep, timeout=timeout) as lh:
         _assert_clean(repr(lh), "client repr")
         for op in _operations(lh):
