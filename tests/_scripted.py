@@ -89,6 +89,7 @@ class _Entry:
     reusable: bool
     optional: bool
     cut_after: int | None = None
+    then_close: bool = False
     used: int = 0
 
     def matches(self, request: httpx.Request) -> bool:
@@ -194,17 +195,20 @@ class ScriptedServer:
         text: str | None = None,
         headers: dict[str, str] | None = None,
         cut_after: int | None = None,
+        then_close: bool = False,
         is_reusable: bool = False,
         is_optional: bool = False,
     ) -> None:
         """Queue an answer. ``cut_after``: send only that many bytes of the body, then close
-        (its Content-Length says the whole length): a truncated answer."""
+        (its Content-Length says the whole length): a truncated answer. ``then_close``: close
+        the connection right after the answer, unannounced (as a server closes an idle
+        keep-alive connection)."""
         answer = httpx.Response(status_code, json=json, content=content, text=text)
         for name, value in (headers or {}).items():
             answer.headers[name] = value
-        self._add(
-            _Entry(method, url, lambda _: answer, is_reusable, is_optional, cut_after=cut_after)
-        )
+        entry = _Entry(method, url, lambda _: answer, is_reusable, is_optional, cut_after=cut_after)
+        entry.then_close = then_close
+        self._add(entry)
 
     def add_callback(
         self,
@@ -391,7 +395,9 @@ class ScriptedServer:
                 close = self._refusal_due()
                 writer.write(_response_bytes(answer, close, entry.cut_after if entry else None))
                 await writer.drain()
-                if close or (entry is not None and entry.cut_after is not None):
+                if close or (
+                    entry is not None and (entry.cut_after is not None or entry.then_close)
+                ):
                     return
                 self._writers.add(writer)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
