@@ -264,3 +264,25 @@ async def test_a_create_whose_answer_is_cut_short_on_the_wire_is_looked_up(
     patient = await lh.patients.create(external_id="p1", email="ada@example.org")
     assert patient.id == "lh-p1"
     assert _methods(scripted) == ["POST", "GET"]
+
+
+async def test_a_create_after_the_server_closed_the_idle_connection_is_sent_once(
+    lh: LegitHealth, scripted: ScriptedServer
+) -> None:
+    """A server closes an idle keep-alive connection (its keepalive timeout, a restart) just
+    after an answer: the next create must go on a new connection, not on the closed one (where
+    it would be lost unsent, yet look "maybe applied": an encounter create never guesses)."""
+    scripted.add_response(url="/practitioners/specialties", json=[], then_close=True)
+    url = "/episodes-of-care/e1/encounters"
+    encounter = {
+        "id": "enc1",
+        "episodeOfCareId": "e1",
+        "externalId": None,
+        "planned_for": "2026-12-01T10:00:00Z",
+        "status": "scheduled",
+    }
+    scripted.add_response(url=url, method="POST", status_code=201, json=encounter)
+    await lh.practitioners.specialties()
+    made = await lh.encounters.create("e1", planned_for=dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC))
+    assert made.id == "enc1"
+    assert _methods(scripted) == ["GET", "POST"]
