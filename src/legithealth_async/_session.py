@@ -13,8 +13,11 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 import httpx
 
+from ._answer import Answer, Result
 from ._exactly_once import create_once
-from ._send import Answer, Attempts, Extras, RequestOptions, Result, Sender, send
+from ._options import Extras, RequestOptions
+from ._send import Attempts, send
+from ._sender import Sender
 from ._wire import Call
 from .errors import UnexpectedResponseError
 

@@ -17,12 +17,23 @@ from legithealth_async import (
     RetryPolicy,
     UnexpectedResponseError,
 )
-from legithealth_async._http11 import Http11Transport
-from legithealth_async._transport import DefaultTransport, ShardedTransport
+from legithealth_async._transports.choice import ChosenTransport
+from legithealth_async._transports.http11 import Http11Transport
+from legithealth_async._transports.sharded import ShardedTransport
+from legithealth_async._transports.via_httpx import HttpxClient, HttpxTransport
 
 from .conftest import patient_json
 
 GET_URL = "/patients?externalIds%5B%5D=p1"
+
+
+def _chosen(lh: LegitHealth) -> object:
+    """What the client sends through (httpx's pools unwrapped from their adapter)."""
+    transport = lh._session.sender.transport
+    if isinstance(transport, ChosenTransport):
+        inner = transport.inner
+        return inner.inner if isinstance(inner, HttpxTransport) else inner
+    return transport
 
 
 async def test_each_client_runs_on_the_transport_of_its_test_id(
@@ -31,10 +42,9 @@ async def test_each_client_runs_on_the_transport_of_its_test_id(
     scripted.add_response(url=GET_URL, json=[patient_json("p1")])
     async with connect() as lh:
         assert await lh.patients.get("p1") is not None
-        http = lh._session.sender._http
-        inner = http._transport.inner if isinstance(http._transport, DefaultTransport) else None
-    expected = {"asyncio": Http11Transport, "httpx": ShardedTransport, "http_client": type(None)}
-    assert type(inner) is expected[transport]
+        chosen = _chosen(lh)
+    expected = {"asyncio": Http11Transport, "httpx": ShardedTransport, "http_client": HttpxClient}
+    assert type(chosen) is expected[transport]
 
 
 # What each failure on the wire becomes, with no retry: every transport classifies it alike,
@@ -108,7 +118,7 @@ def test_the_server_serves_a_client_on_trio(scripted: ScriptedServer) -> None:
             retry_policy=RetryPolicy(random=lambda: 0.0),
         ) as lh:
             patient = await lh.patients.get("p1")
-            assert isinstance(lh._session.sender._http._transport.inner, ShardedTransport)  # type: ignore[attr-defined]
+            assert isinstance(_chosen(lh), ShardedTransport)
         return None if patient is None else patient.external_id
 
     assert trio.run(main) == "p1"
