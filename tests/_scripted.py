@@ -37,9 +37,11 @@ import asyncio
 import contextlib
 import enum
 import errno
+import functools
 import inspect
 import re
 import socket
+import ssl
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -393,11 +395,16 @@ class ScriptedServer:
                     await self._fail(answer, reader, writer)
                     return
                 close = self._refusal_due()
+                then_close = entry is not None and entry.then_close
+                sock = writer.transport.get_extra_info("socket")
+                if then_close:  # the answer and the end of the connection in one segment, so
+                    # the client can never see one without the other (Linux's TCP_CORK)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
                 writer.write(_response_bytes(answer, close, entry.cut_after if entry else None))
+                if then_close:
+                    sock.shutdown(socket.SHUT_WR)
                 await writer.drain()
-                if close or (
-                    entry is not None and (entry.cut_after is not None or entry.then_close)
-                ):
+                if close or then_close or (entry is not None and entry.cut_after is not None):
                     return
                 self._writers.add(writer)
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
@@ -508,12 +515,19 @@ def transport(request: pytest.FixtureRequest) -> str:
 Connect = Callable[..., contextlib.AbstractAsyncContextManager[LegitHealth]]
 
 
+@functools.cache
+def _verifying_context() -> ssl.SSLContext:
+    """One verifying TLS context for every user's client of the run (loading the CA bundle
+    costs ~40 ms a client otherwise)."""
+    return httpx.create_ssl_context()
+
+
 @contextlib.asynccontextmanager
 async def on_transport(transport: str) -> AsyncIterator[dict[str, Any]]:
     """The settings that put a client on ``transport`` (one of :data:`TRANSPORTS`)."""
     if transport == "http_client":
         # A user's own client (trust_env off: a proxy of this machine's is not the point).
-        async with httpx.AsyncClient(trust_env=False) as own:
+        async with httpx.AsyncClient(trust_env=False, verify=_verifying_context()) as own:
             yield {"http_client": own}
     else:
         yield {"transport": transport}
