@@ -1,6 +1,7 @@
 """The scripted server itself (``tests/_scripted.py``): each client really runs on the transport
 named in its test id, each failure on the wire is the transport error it stands for, and a
-script that does not match what the client sent fails the test."""
+script that does not match what the client sent fails the test; the server serves a client on
+trio too (its own thread and loop), where httpx's pools and a user's http_client run."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import socket
 
 import pytest
 import trio
-from _scripted import STALL_TIMEOUT, Connect, ScriptedServer, Wire
+from _scripted import STALL_TIMEOUT, Connect, ScriptedServer, Wire, on_transport
 
 from legithealth_async import (
     APIConnectionError,
@@ -124,3 +125,33 @@ def test_the_server_serves_a_client_on_trio(scripted: ScriptedServer) -> None:
     assert trio.run(main) == "p1"
     assert scripted.sleeps == [0.5, 1.0]  # after the 503, after the refused connection
     assert len(scripted.get_requests()) == 2
+
+
+@pytest.mark.parametrize("transport", ["httpx", "http_client"])  # what runs on trio
+@pytest.mark.parametrize("failure", ["refused", *Wire], ids=str)
+def test_each_failure_on_the_wire_is_retried_on_trio(
+    scripted: ScriptedServer, transport: str, failure: str | Wire
+) -> None:
+    if isinstance(failure, Wire):
+        scripted.add_failure(failure, url=GET_URL)
+    else:
+        scripted.add_refusal()
+    scripted.add_response(url=GET_URL, json=[patient_json("p1")])
+
+    async def main() -> str | None:
+        async with (
+            on_transport(transport) as chosen,
+            LegitHealth(
+                "t",
+                base_url=scripted.base_url,
+                sleep=scripted.sleeps,
+                retry_policy=RetryPolicy(random=lambda: 0.0),
+                timeout=STALL_TIMEOUT,
+                **chosen,
+            ) as lh,
+        ):
+            patient = await lh.patients.get("p1")
+        return None if patient is None else patient.external_id
+
+    assert trio.run(main) == "p1"
+    assert scripted.sleeps == [0.5]
