@@ -7,7 +7,9 @@ transport a client can send through, so that what they prove holds on the path p
 - ``add_response(method=, url=, status_code=, json=, content=, text=, headers=)`` queues an
   answer; ``add_callback(fn, ...)`` computes one from the request (``fn(request)`` returns an
   ``httpx.Response`` or a :class:`Wire` failure; it may be async, and runs on the server's loop);
-  ``add_failure(Wire.CLOSE, ...)`` queues a failure on the wire instead of an injected exception;
+  ``add_failure(Wire.CLOSE, ...)`` queues a failure on the wire instead of an injected exception
+  (``CLOSE``, ``RESET``, ``STALL``; ``add_response(cut_after=n)`` cuts a body short,
+  ``then_close=True`` closes the connection right after an answer, unannounced);
   ``add_refusal()`` refuses the next connection (a connect error: nothing was sent).
 - ``url`` is a path under the API root (``/patients?externalIds%5B%5D=p1``: the query compared
   as a multiset, in any order) or a compiled pattern matched against the whole URL.
@@ -23,12 +25,15 @@ backend (asyncio or trio). A refused connection is real: the listening socket st
 (the port stays bound: Linux keeps an explicitly bound port through ``shutdown``) until the
 client's next backoff, which is why a client that meets refusals must back off through
 :attr:`ScriptedServer.sleeps` (the default of the ``connect`` fixture). Backoff never sleeps for
-real: ``sleeps`` records each delay and returns at once.
+real: ``sleeps`` records each delay and returns at once. (``_toolkit.tcp_server`` is not used
+for the listener: asyncio's ``Server`` cannot stop listening and resume on the same port.)
 
 Fixtures (registered by ``tests/conftest.py``): ``scripted`` (the server), ``transport`` (each
 offered transport: ``asyncio``, ``httpx``, ``http_client``, in the test id) and ``connect``
-(a client on the server with that transport). A test that needs one transport says so with
-``@pytest.mark.parametrize("transport", [...])``.
+(a client on the server with that transport; :func:`on_transport` gives the same settings for a
+client of another server). A test that needs one transport says so with
+``@pytest.mark.parametrize("transport", [...])``; :data:`ONE_TRANSPORT` marks a test of what is
+refused before anything is sent.
 """
 
 from __future__ import annotations
