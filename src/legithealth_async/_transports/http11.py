@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import select
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -247,8 +248,15 @@ class _Connection(asyncio.Protocol):
             self._timer = self._loop.call_later(read - quiet, self._check_read, read)
 
     def usable(self) -> bool:
-        """Open, as far as this side knows (the server may still have closed it meanwhile)."""
-        return not self.closed and self._transport is not None and not self._transport.is_closing()
+        """Open, as far as this side can know: an idle connection has nothing to read, so a
+        readable socket means the server closed it (or sent what no request asked for) and the
+        loop has not seen it yet. A request written there would be lost unsent, yet look
+        "maybe applied" (httpcore makes the same check before reusing a connection)."""
+        transport = self._transport
+        if self.closed or transport is None or transport.is_closing():
+            return False
+        sock = transport.get_extra_info("socket")
+        return sock is None or not _readable(sock.fileno())
 
     def close(self) -> None:
         """Close the connection now (its answer, if any, is abandoned)."""
@@ -282,6 +290,15 @@ class _Connection(asyncio.Protocol):
         waiter, ready, self._ready = self._waiter, self._ready, None
         if waiter is not None and ready is not None and not waiter.done():
             waiter.set_result(ready)
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read (or its end), now, without waiting."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
