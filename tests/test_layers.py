@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("client",),
     ("flows",),  # multi-call workflows, and the protocols the sync and flows need of a client
     ("sync",),
+    ("fhir",),  # FHIR R4 exports read as sync records
     ("cli",),
     ("demo",),  # runs the CLI against the sandbox
     ("",),  # the package itself (its __init__ re-exports the public names)

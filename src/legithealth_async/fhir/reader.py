@@ -353,13 +353,26 @@ class FhirExport:
     def annotate(self, outcome: SyncOutcome) -> SyncOutcome:
         """``outcome`` with its patient's :class:`~legithealth_async.sync.ConditionCounts`.
 
-        Call it once per outcome of a sync of :meth:`records` (the counts are then forgotten);
+        A failed patient's selected conditions become left out ("the patient failed"), here and
+        in :attr:`stats`. Call it once per outcome of a sync of :meth:`records` (the counts are then forgotten);
         an outcome from elsewhere is returned as it is.
         """
         if outcome.line is None:
             return outcome
         counts = self._pending.pop(outcome.line, None)
-        return outcome if counts is None else replace(outcome, conditions=counts)
+        if counts is None:
+            return outcome
+        if outcome.failed and counts.sent:  # not sent after all: left out with its patient
+            self.stats.sent -= counts.sent
+            self.stats.left_out += counts.sent
+            self.stats.left_out_reasons["the patient failed"] += counts.sent
+            counts = ConditionCounts(
+                sent=0,
+                not_selected=counts.not_selected,
+                left_out=counts.left_out + counts.sent,
+                reasons=(*counts.reasons, f"{counts.sent} selected: the patient failed"),
+            )
+        return replace(outcome, conditions=counts)
 
     async def records(self, *, chunk: int = 500) -> AsyncGenerator[RecordSource, None]:
         """:meth:`iter_records` in a worker thread, ``chunk`` records at a time."""

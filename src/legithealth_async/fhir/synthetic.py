@@ -167,7 +167,7 @@ def _skin(i: int) -> Iterator[tuple[dict[str, Any], str | None, tuple[str, str] 
 
 def condition_resources(i: int, subject: str) -> list[dict[str, Any]]:
     """Patient ``i``'s Conditions, referencing ``subject``."""
-    out = []
+    out: list[dict[str, Any]] = []
     for n, (code, status) in enumerate(_OTHER[: 3 + i % 5]):
         out.append(
             {
@@ -178,12 +178,12 @@ def condition_resources(i: int, subject: str) -> list[dict[str, Any]]:
                 "subject": {"reference": subject},
             }
         )
-    for n, (code, site, _) in enumerate(_skin(i)):
+    for n, (concept, site, _) in enumerate(_skin(i)):
         resource: dict[str, Any] = {
             "resourceType": "Condition",
             "id": f"c{i}-s{n}",
             "clinicalStatus": _concept(_CLINICAL, "active"),
-            "code": code,
+            "code": concept,
             "subject": {"reference": subject},
         }
         if site is not None:
