@@ -354,8 +354,8 @@ class FhirExport:
         """``outcome`` with its patient's :class:`~legithealth_async.sync.ConditionCounts`.
 
         A failed patient's selected conditions become left out ("the patient failed"), here and
-        in :attr:`stats`. Call it once per outcome of a sync of :meth:`records` (the counts are then forgotten);
-        an outcome from elsewhere is returned as it is.
+        in :attr:`stats`. Call it once per outcome of a sync of :meth:`records` (the counts are
+        then forgotten); an outcome from elsewhere is returned as it is.
         """
         if outcome.line is None:
             return outcome
