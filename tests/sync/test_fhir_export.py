@@ -23,6 +23,7 @@ from legithealth_async.sandbox import Sandbox
 from legithealth_async.sync import BadRecord, PatientRecord
 
 N = 300
+SNOMED_URI = "http://snomed.info/sct"
 #: The generator's designed failures, and what the failure's error or message says.
 SAYS = {
     "no MR identifier": "identifier: none of type MR",
@@ -173,3 +174,42 @@ def test_the_command_line_takes_a_folder_as_fhir_and_refuses_bad_options(
     assert "FHIR: 2 files, 5 patients" in out
     assert main([*args, "--fhir-select", "EM-EA"]) == 2
     assert "selection" in capsys.readouterr().err
+
+
+def test_the_quick_look_at_condition_lines_counts_as_a_full_parse_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_export(tmp_path, 60)
+    odd = [
+        # selected only through codes the quick look must notice: ICD-11, ICD-10 with a dot
+        {"code": {"coding": [{"system": "http://id.who.int/icd/release/11/mms", "code": "EA90"}]}},
+        {"code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "L40.0"}]}},
+        # a code written with an escape; a subject the quick look cannot read
+        {"code": {"coding": [{"system": SNOMED_URI, "code": "901400\\u0032"}]}},
+        {"subject": {"identifier": {"value": "x"}, "reference": f"Patient/{pid(1)}"}},
+    ]
+    with (tmp_path / "Condition.ndjson").open("a") as f:
+        for k, extra in enumerate(odd):
+            resource = {
+                "resourceType": "Condition",
+                "id": f"odd{k}",
+                "clinicalStatus": {"coding": [{"code": "active"}]},
+                "bodySite": [{"coding": [{"system": SNOMED_URI, "code": "41695006"}]}],
+                "subject": {"reference": f"Patient/{pid(1)}"},
+                "code": {"coding": [{"system": SNOMED_URI, "code": "59621000"}]},
+            } | extra
+            f.write(json.dumps(resource).replace("\\\\u0032", "\\u0032") + "\n")
+
+    def read() -> tuple[list[object], list[str]]:
+        export = FhirExport(tmp_path, OPTIONS)
+        items = [
+            (i.external_id, i.conditions) if isinstance(i, PatientRecord) else i
+            for i in export.iter_records()
+        ]
+        return items, export.stats.lines()
+
+    quick = read()
+    record = quick[0][1]
+    assert isinstance(record, tuple) and {c.pathology_code for c in record[1]} == {"EA80", "EA90"}
+    monkeypatch.setattr(FhirExport, "_quick_subject", lambda self, raw: None)
+    assert read() == quick

@@ -29,6 +29,7 @@ class IndexedCondition(NamedTuple):
     sites: tuple[str, ...]
     reason: str | None
     placement: bool
+    n: int = 1
 
 
 def reference_key(reference: str) -> str:
@@ -55,15 +56,27 @@ class ConditionIndex:
         self._db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000;"
             "CREATE TABLE cond (subject TEXT, cid TEXT, kind INTEGER, pathology TEXT, sites TEXT,"
-            " reason TEXT, placement INTEGER);"
+            " reason TEXT, placement INTEGER, n INTEGER);"
             "CREATE TABLE patient (key TEXT PRIMARY KEY) WITHOUT ROWID;"
         )
         self._rows: list[tuple[object, ...]] = []
         self._keys: list[tuple[str]] = []
         self._indexed = False
+        self._run: tuple[str, int] | None = None  # a run of not-selected ones of one subject
 
     def add(self, subject: str, where: str, decision: ConditionDecision) -> None:
-        """Store one Condition's decision (``where``: ``Condition/<id>``) under its subject."""
+        """Store one Condition's decision (``where``: ``Condition/<id>``) under its subject.
+
+        Consecutive not-selected Conditions of one subject (most of an export, grouped by
+        patient) are stored as one row with their count.
+        """
+        if decision.kind is Kind.NOT_SELECTED:
+            if self._run is not None and self._run[0] == subject:
+                self._run = (subject, self._run[1] + 1)
+                return
+            self._end_run()
+            self._run = (subject, 1)
+            return
         self._rows.append(
             (
                 subject,
@@ -73,15 +86,22 @@ class ConditionIndex:
                 ",".join(decision.sites),
                 decision.reason,
                 int(decision.placement),
+                1,
             )
         )
         if len(self._rows) >= C.FHIR_INDEX_BATCH:
             self._flush()
 
+    def _end_run(self) -> None:
+        if self._run is not None:
+            subject, n = self._run
+            self._rows.append((subject, None, int(Kind.NOT_SELECTED), None, "", None, 0, n))
+            self._run = None
+
     def _flush(self) -> None:
         if self._rows:
             with self._db:
-                self._db.executemany("INSERT INTO cond VALUES (?,?,?,?,?,?,?)", self._rows)
+                self._db.executemany("INSERT INTO cond VALUES (?,?,?,?,?,?,?,?)", self._rows)
             self._rows.clear()
         if self._keys:
             with self._db:
@@ -90,6 +110,7 @@ class ConditionIndex:
 
     def seal(self) -> None:
         """End of the Conditions: write the rest and build the index on subjects."""
+        self._end_run()
         self._flush()
         if not self._indexed:
             self._db.execute("CREATE INDEX cond_subject ON cond (subject)")
@@ -103,21 +124,21 @@ class ConditionIndex:
             self._flush()
         marks = ",".join("?" * len(wanted))
         rows = self._db.execute(
-            "SELECT cid, kind, pathology, sites, reason, placement FROM cond"  # noqa: S608
+            "SELECT cid, kind, pathology, sites, reason, placement, n FROM cond"  # noqa: S608
             f" WHERE subject IN ({marks})"  # only '?' marks
             " ORDER BY rowid",
             wanted,
         ).fetchall()
         return [
-            IndexedCondition(w, Kind(k), p, tuple(s.split(",")) if s else (), r, bool(pl))
-            for w, k, p, s, r, pl in rows
+            IndexedCondition(w, Kind(k), p, tuple(s.split(",")) if s else (), r, bool(pl), n)
+            for w, k, p, s, r, pl, n in rows
         ]
 
     def orphans(self) -> tuple[int, int, int]:
         """Conditions whose subject is no patient read: ``(not selected, selected, all)``."""
         self._flush()
         rows = self._db.execute(
-            "SELECT kind, count(*) FROM cond WHERE subject IS NULL OR subject NOT IN"
+            "SELECT kind, sum(n) FROM cond WHERE subject IS NULL OR subject NOT IN"
             " (SELECT key FROM patient) GROUP BY kind"
         ).fetchall()
         counts = {Kind(k): n for k, n in rows}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections import Counter, OrderedDict
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,12 +32,26 @@ from ..models import ConditionInput
 from ..sync.outcomes import ConditionCounts, SyncOutcome
 from ..sync.records import BadRecord, PatientRecord, RecordSource, usable_external_id
 from .index import ConditionIndex, IndexedCondition, reference_key
-from .mapping import FhirOptions, Kind, classify_condition, inactive_reason, patient_fields
+from .mapping import (
+    ConditionDecision,
+    FhirOptions,
+    Kind,
+    classify_condition,
+    inactive_reason,
+    patient_fields,
+)
+from .tables import SYSTEMS
 
 __all__ = ["FhirExport", "FhirStats", "aiter_fhir_records", "fhir_files"]
 
+_NOT_SELECTED = ConditionDecision(Kind.NOT_SELECTED)
+_QUICK = "(quick look: subject key)"  # not a FHIR element name
 _NDJSON = (".ndjson", ".jsonl")
 _JSON = (".json",)
+#: The quick look at an NDJSON Condition line (see FhirExport._quick_subject).
+_CONDITION_START = re.compile(rb'^\s*\{\s*"resourceType"\s*:\s*"Condition"')
+_CODE_VALUES = re.compile(rb'"code"\s*:\s*"([^"\\]*)"')
+_SUBJECT_REFERENCE = re.compile(rb'"subject"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
 
 
 @dataclass(slots=True)
@@ -158,6 +173,9 @@ class FhirExport:
         self.files = fhir_files(paths)
         self.stats = FhirStats(files=len(self.files))
         self._pending: OrderedDict[int, ConditionCounts] = OrderedDict()
+        codes = {code for _, code in self._tables.conditions}
+        self._table_codes = {c.encode() for c in codes}
+        self._icd11_systems = [uri.encode() for uri in SYSTEMS["icd11"]]
 
     # ------------------------------------------------------------------------- resources
 
@@ -169,10 +187,37 @@ class FhirExport:
             else:
                 yield from self._bundle(path)
 
+    def _quick_subject(self, raw: bytes) -> str | None:
+        """The subject key of a Condition line that cannot be selected, without parsing it.
+
+        Most of an export's Conditions are not dermatology: a line that begins as a Condition,
+        has no ICD-11 system, no code of the condition tables, no escape (``\\``) and a plain
+        ``subject.reference`` is not selected whatever else it holds. Anything else: None (the
+        line is parsed). Not selected means counted only, so nothing else is read of it.
+        """
+        if not _CONDITION_START.match(raw) or b"\\" in raw:
+            return None
+        if any(uri in raw for uri in self._icd11_systems):
+            return None
+        for code in _CODE_VALUES.findall(raw):
+            if code in self._table_codes or code.upper().replace(b".", b"") in self._table_codes:
+                return None
+        subject = _SUBJECT_REFERENCE.search(raw)
+        if subject is None:
+            return None
+        try:
+            return reference_key(subject.group(1).decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+
     def _ndjson(self, path: Path, want: bytes) -> Iterator[tuple[dict[str, Any], str | None]]:
+        quick = want == b'"Condition"'
         with path.open("rb") as stream:
             for raw in stream:
                 if want not in raw:
+                    continue
+                if quick and (subject := self._quick_subject(raw)) is not None:
+                    yield {"resourceType": "Condition", _QUICK: subject}, None
                     continue
                 try:
                     data = json.loads(raw)
@@ -211,6 +256,9 @@ class FhirExport:
             if resource.get("resourceType") != "Condition":
                 continue
             self.stats.conditions += 1
+            if _QUICK in resource:  # a line the quick look found not selected
+                index.add(resource[_QUICK], "", _NOT_SELECTED)
+                continue
             decision = classify_condition(resource, self._selection, self._tables)
             if self._validator is not None and decision.kind is Kind.SENT:
                 problem = self._validator.problem(resource)
@@ -306,7 +354,7 @@ class FhirExport:
         failure = None
         for c in found:
             if c.kind is Kind.NOT_SELECTED:
-                not_selected += 1
+                not_selected += c.n
                 continue
             if c.kind is Kind.LEFT_OUT:
                 left_out += 1
@@ -336,7 +384,7 @@ class FhirExport:
         self.stats.not_selected += not_selected
         self.stats.left_out += left_out
         counts = ConditionCounts(
-            sent=len(found) - not_selected - left_out,
+            sent=sum(c.n for c in found) - not_selected - left_out,
             not_selected=not_selected,
             left_out=left_out,
             reasons=tuple(reasons),
