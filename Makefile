@@ -10,7 +10,7 @@ export BIN
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test lint typecheck check-generated generate update-spec pytest docs docs-strict \
-	demo bench sandbox clean
+	demo bench bench-fhir sandbox clean
 
 install: $(STAMP)
 
@@ -83,6 +83,10 @@ demo: $(DEMO_STAMP)
 ## make bench: benchmarks, printed as a table and written to benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## make bench-fhir: only the FHIR section (issue 23: 10,000 patients end to end, RSS 10k vs 100k).
+bench-fhir: $(STAMP)
+	$(BIN)/python -m benchmarks --no-write fhir
 
 sandbox: $(DEMO_STAMP)
 	$(BIN)/legithealth sandbox --port 8000
