@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -213,3 +214,44 @@ def test_the_quick_look_at_condition_lines_counts_as_a_full_parse_does(
     assert isinstance(record, tuple) and {c.pathology_code for c in record[1]} == {"EA80", "EA90"}
     monkeypatch.setattr(FhirExport, "_quick_subject", lambda self, raw: None)
     assert read() == quick
+
+
+def test_a_file_that_is_not_fhir_stops_the_run_naming_its_position_not_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_export(tmp_path, 3)
+    (tmp_path / "Ada_Lovelace_1815.json").write_text('{"hello": "world"}')
+    (tmp_path / "manifest.json").write_text('{"transactionTime": "2026", "output": []}')
+    assert main(["sync", str(tmp_path), "--sandbox", "--progress", "none"]) == 2
+    err = capsys.readouterr().err
+    assert "file 1 of 4 (sorted by name): not a FHIR resource or a Bulk Data manifest" in err
+    assert "Lovelace" not in err
+    (tmp_path / "Ada_Lovelace_1815.json").unlink()  # the manifest alone is skipped
+    args = ["sync", str(tmp_path), "--sandbox", "--progress", "none", "--fhir-phone-country", "1"]
+    assert main(args) == 0
+
+
+def test_the_index_file_is_deleted_when_a_read_stops_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    write_export(tmp_path / "x", 30)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    records = FhirExport(tmp_path / "x", OPTIONS).iter_records()
+    next(records)
+    assert list(tmp_path.glob("legithealth-fhir-*.sqlite"))
+    records.close()
+    assert not list(tmp_path.glob("legithealth-fhir-*"))
+
+    async def cancelled() -> None:
+        with anyio.CancelScope() as scope:
+            source = FhirExport(tmp_path / "x", OPTIONS).records(chunk=1)
+            async with contextlib.aclosing(source):
+                async for _ in source:
+                    assert list(tmp_path.glob("legithealth-fhir-*.sqlite"))
+                    scope.cancel()  # the closing runs cancelled: it still deletes the file
+                    await anyio.sleep(0)
+
+    anyio.run(cancelled)
+    assert not list(tmp_path.glob("legithealth-fhir-*"))

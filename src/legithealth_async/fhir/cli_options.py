@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import _constants as C
+from ..errors import ConfigurationError
 from .mapping import FhirOptions
 
 __all__ = ["add_arguments", "options_from"]
@@ -49,8 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from(args: argparse.Namespace) -> FhirOptions:
-    """The :class:`FhirOptions` the command line asked for."""
-    return FhirOptions(
+    """The :class:`FhirOptions` the command line asked for, checked before anything is opened.
+
+    Raises :class:`~legithealth_async.errors.ConfigurationError` for a bad option or mapping file.
+    """
+    options = FhirOptions(
         identifier_system=args.fhir_identifier_system,
         identifier_type=args.fhir_identifier_type,
         selection=args.fhir_select,
@@ -59,3 +63,8 @@ def options_from(args: argparse.Namespace) -> FhirOptions:
         strict=args.fhir_strict,
         tracked=args.fhir_tracked,
     )
+    try:
+        options.checked()
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    return options

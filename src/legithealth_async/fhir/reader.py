@@ -14,7 +14,6 @@ Bundle files after the patient).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -231,17 +230,19 @@ class FhirExport:
                     yield data, None
 
     def _bundle(self, path: Path) -> Iterator[tuple[dict[str, Any], str | None]]:
+        # Named by position, not name: Synthea names its Bundle files after the patient.
+        which = f"file {self.files.index(path) + 1} of {len(self.files)} (sorted by name)"
         try:
             data = json.loads(path.read_bytes())
         except ValueError:
-            raise ValueError(f"{path.name}: not a JSON file") from None
+            raise ValueError(f"{which}: not a JSON file") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{path.name}: not a FHIR resource")
+            raise ValueError(f"{which}: not a FHIR resource")
         if data.get("resourceType") != "Bundle":
             if "resourceType" in data:
                 yield data, None
             elif "output" not in data:  # a Bulk Data manifest is skipped; anything else is not
-                raise ValueError(f"{path.name}: not a FHIR resource or a Bulk Data manifest")
+                raise ValueError(f"{which}: not a FHIR resource or a Bulk Data manifest")
             return
         entries = data.get("entry")
         for entry in entries if isinstance(entries, list) else []:
@@ -439,7 +440,7 @@ class FhirExport:
                 for item in batch:
                     yield item
         finally:
-            with contextlib.suppress(Exception):
+            with anyio.CancelScope(shield=True):  # the index file is deleted, even on cancel
                 await anyio.to_thread.run_sync(iterator.close)  # type: ignore[attr-defined]
 
 
