@@ -39,7 +39,7 @@ from .mapping import (
     inactive_reason,
     patient_fields,
 )
-from .tables import SYSTEMS
+from .tables import SYSTEMS, CodeTables
 
 __all__ = ["FhirExport", "FhirStats", "aiter_fhir_records", "fhir_files"]
 
@@ -49,7 +49,6 @@ _NDJSON = (".ndjson", ".jsonl")
 _JSON = (".json",)
 #: The quick look at an NDJSON Condition line (see FhirExport._quick_subject).
 _CONDITION_START = re.compile(rb'^\s*\{\s*"resourceType"\s*:\s*"Condition"')
-_CODE_VALUES = re.compile(rb'"code"\s*:\s*"([^"\\]*)"')
 _SUBJECT_REFERENCE = re.compile(rb'"subject"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
 
 
@@ -172,8 +171,7 @@ class FhirExport:
         self.files = fhir_files(paths)
         self.stats = FhirStats(files=len(self.files))
         self._pending: OrderedDict[int, ConditionCounts] = OrderedDict()
-        codes = {code for _, code in self._tables.conditions}
-        self._table_codes = {c.encode() for c in codes}
+        self._selectable = _selectable_codes(self._tables)
         self._icd11_systems = [uri.encode() for uri in SYSTEMS["icd11"]]
 
     # ------------------------------------------------------------------------- resources
@@ -198,9 +196,8 @@ class FhirExport:
             return None
         if any(uri in raw for uri in self._icd11_systems):
             return None
-        for code in _CODE_VALUES.findall(raw):
-            if code in self._table_codes or code.upper().replace(b".", b"") in self._table_codes:
-                return None
+        if self._selectable.search(raw):
+            return None
         subject = _SUBJECT_REFERENCE.search(raw)
         if subject is None:
             return None
@@ -442,6 +439,17 @@ class FhirExport:
         finally:
             with anyio.CancelScope(shield=True):  # the index file is deleted, even on cancel
                 await anyio.to_thread.run_sync(iterator.close)  # type: ignore[attr-defined]
+
+
+def _selectable_codes(tables: CodeTables) -> re.Pattern[bytes]:
+    """``"code": "<a code of the condition table>"`` (ICD-10 with or without its dot)."""
+    variants = set()
+    for alias, code in tables.conditions:
+        variants.add(code)
+        if alias == "icd10" and len(code) > 3:
+            variants.add(f"{code[:3]}.{code[3:]}")
+    alternatives = b"|".join(re.escape(v.encode()) for v in sorted(variants))
+    return re.compile(rb'"code"\s*:\s*"(?:' + alternatives + rb')"', re.IGNORECASE)
 
 
 def aiter_fhir_records(
