@@ -109,3 +109,6 @@ FHIR_IDENTIFIER_TYPE: Final = "MR"
 FHIR_PENDING_COUNTS: Final = 16384
 #: Index rows written to the on-disk condition index per transaction.
 FHIR_INDEX_BATCH: Final = 5000
+#: The condition index's SQLite page cache (KiB): small, so memory stays flat for any export
+#: (8 MiB made a 100,000-patient sync's peak RSS 1.2x a 10,000-patient one's; 1 MiB: 1.03x).
+FHIR_INDEX_CACHE_KIB: Final = 1024

@@ -54,7 +54,8 @@ class ConditionIndex:
         os.close(fd)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000;"
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            f"PRAGMA cache_size=-{C.FHIR_INDEX_CACHE_KIB};"
             "CREATE TABLE cond (subject TEXT, cid TEXT, kind INTEGER, pathology TEXT, sites TEXT,"
             " reason TEXT, placement INTEGER, n INTEGER);"
             "CREATE TABLE patient (key TEXT PRIMARY KEY) WITHOUT ROWID;"

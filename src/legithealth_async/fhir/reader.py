@@ -171,8 +171,7 @@ class FhirExport:
         self.files = fhir_files(paths)
         self.stats = FhirStats(files=len(self.files))
         self._pending: OrderedDict[int, ConditionCounts] = OrderedDict()
-        self._selectable = _selectable_codes(self._tables)
-        self._icd11_systems = [uri.encode() for uri in SYSTEMS["icd11"]]
+        self._selectable = _selectable(self._tables)
 
     # ------------------------------------------------------------------------- resources
 
@@ -193,8 +192,6 @@ class FhirExport:
         line is parsed). Not selected means counted only, so nothing else is read of it.
         """
         if not _CONDITION_START.match(raw) or b"\\" in raw:
-            return None
-        if any(uri in raw for uri in self._icd11_systems):
             return None
         if self._selectable.search(raw):
             return None
@@ -441,15 +438,17 @@ class FhirExport:
                 await anyio.to_thread.run_sync(iterator.close)  # type: ignore[attr-defined]
 
 
-def _selectable_codes(tables: CodeTables) -> re.Pattern[bytes]:
-    """``"code": "<a code of the condition table>"`` (ICD-10 with or without its dot)."""
+def _selectable(tables: CodeTables) -> re.Pattern[bytes]:
+    """An ICD-11 system URI, or ``"code": "<a code of the condition table>"`` (ICD-10 with or
+    without its dot): what a Condition line that may be selected holds."""
     variants = set()
     for alias, code in tables.conditions:
         variants.add(code)
         if alias == "icd10" and len(code) > 3:
             variants.add(f"{code[:3]}.{code[3:]}")
     alternatives = b"|".join(re.escape(v.encode()) for v in sorted(variants))
-    return re.compile(rb'"code"\s*:\s*"(?:' + alternatives + rb')"', re.IGNORECASE)
+    systems = b"|".join(re.escape(uri.encode()) for uri in SYSTEMS["icd11"])
+    return re.compile(rb'"code"\s*:\s*"(?:' + alternatives + rb')"|' + systems, re.IGNORECASE)
 
 
 def aiter_fhir_records(
