@@ -63,7 +63,8 @@ class ConditionIndex:
         self._rows: list[tuple[object, ...]] = []
         self._keys: list[tuple[str]] = []
         self._indexed = False
-        self._run: tuple[str, int] | None = None  # a run of not-selected ones of one subject
+        self._run_subject: str | None = None  # a run of not-selected ones of one subject
+        self._run_count = 0
 
     def add(self, subject: str, where: str, decision: ConditionDecision) -> None:
         """Store one Condition's decision (``where``: ``Condition/<id>``) under its subject.
@@ -72,11 +73,7 @@ class ConditionIndex:
         patient) are stored as one row with their count.
         """
         if decision.kind is Kind.NOT_SELECTED:
-            if self._run is not None and self._run[0] == subject:
-                self._run = (subject, self._run[1] + 1)
-                return
-            self._end_run()
-            self._run = (subject, 1)
+            self.add_not_selected(subject)
             return
         self._rows.append(
             (
@@ -93,11 +90,21 @@ class ConditionIndex:
         if len(self._rows) >= C.FHIR_INDEX_BATCH:
             self._flush()
 
+    def add_not_selected(self, subject: str) -> None:
+        """Count one not-selected Condition of ``subject`` (a run of them is one row)."""
+        if subject == self._run_subject:
+            self._run_count += 1
+            return
+        self._end_run()
+        self._run_subject, self._run_count = subject, 1
+
     def _end_run(self) -> None:
-        if self._run is not None:
-            subject, n = self._run
-            self._rows.append((subject, None, int(Kind.NOT_SELECTED), None, "", None, 0, n))
-            self._run = None
+        if self._run_subject is not None:
+            row = (self._run_subject, None, int(Kind.NOT_SELECTED), None, "", None, 0)
+            self._rows.append((*row, self._run_count))
+            self._run_subject = None
+            if len(self._rows) >= C.FHIR_INDEX_BATCH:
+                self._flush()
 
     def _flush(self) -> None:
         if self._rows:

@@ -32,7 +32,6 @@ from ..sync.outcomes import ConditionCounts, SyncOutcome
 from ..sync.records import BadRecord, PatientRecord, RecordSource, usable_external_id
 from .index import ConditionIndex, IndexedCondition, reference_key
 from .mapping import (
-    ConditionDecision,
     FhirOptions,
     Kind,
     classify_condition,
@@ -43,12 +42,11 @@ from .tables import SYSTEMS, CodeTables
 
 __all__ = ["FhirExport", "FhirStats", "aiter_fhir_records", "fhir_files"]
 
-_NOT_SELECTED = ConditionDecision(Kind.NOT_SELECTED)
-_QUICK = "(quick look: subject key)"  # not a FHIR element name
 _NDJSON = (".ndjson", ".jsonl")
 _JSON = (".json",)
 #: The quick look at an NDJSON Condition line (see FhirExport._quick_subject).
 _CONDITION_START = re.compile(rb'^\s*\{\s*"resourceType"\s*:\s*"Condition"')
+_ICD11_SYSTEM = re.compile(b"|".join(re.escape(uri.encode()) for uri in SYSTEMS["icd11"]))
 _SUBJECT_REFERENCE = re.compile(rb'"subject"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
 
 
@@ -172,6 +170,7 @@ class FhirExport:
         self.stats = FhirStats(files=len(self.files))
         self._pending: OrderedDict[int, ConditionCounts] = OrderedDict()
         self._selectable = _selectable(self._tables)
+        self._quick_index: ConditionIndex | None = None  # set during the first pass
 
     # ------------------------------------------------------------------------- resources
 
@@ -193,7 +192,7 @@ class FhirExport:
         """
         if not _CONDITION_START.match(raw) or b"\\" in raw:
             return None
-        if self._selectable.search(raw):
+        if _ICD11_SYSTEM.search(raw) or self._selectable.search(raw):
             return None
         subject = _SUBJECT_REFERENCE.search(raw)
         if subject is None:
@@ -204,13 +203,14 @@ class FhirExport:
             return None
 
     def _ndjson(self, path: Path, want: bytes) -> Iterator[tuple[dict[str, Any], str | None]]:
-        quick = want == b'"Condition"'
+        quick = self._quick_index if want == b'"Condition"' else None
         with path.open("rb") as stream:
             for raw in stream:
                 if want not in raw:
                     continue
-                if quick and (subject := self._quick_subject(raw)) is not None:
-                    yield {"resourceType": "Condition", _QUICK: subject}, None
+                if quick is not None and (subject := self._quick_subject(raw)) is not None:
+                    self.stats.conditions += 1  # not selected: counted, nothing else read
+                    quick.add_not_selected(subject)
                     continue
                 try:
                     data = json.loads(raw)
@@ -247,13 +247,11 @@ class FhirExport:
     # ---------------------------------------------------------------------------- passes
 
     def _index(self, index: ConditionIndex) -> None:
+        self._quick_index = index
         for resource, _ in self._resources(b'"Condition"'):
             if resource.get("resourceType") != "Condition":
                 continue
             self.stats.conditions += 1
-            if _QUICK in resource:  # a line the quick look found not selected
-                index.add(resource[_QUICK], "", _NOT_SELECTED)
-                continue
             decision = classify_condition(resource, self._selection, self._tables)
             if self._validator is not None and decision.kind is Kind.SENT:
                 problem = self._validator.problem(resource)
@@ -268,6 +266,7 @@ class FhirExport:
             where = f"Condition/{rid}" if isinstance(rid, str) and rid else "Condition (no id)"
             index.add(key or "", where, decision)
         index.seal()
+        self._quick_index = None
 
     def iter_records(self) -> Iterator[RecordSource]:
         """Blocking: index the Conditions, then yield a record per Patient (file order)."""
@@ -439,16 +438,15 @@ class FhirExport:
 
 
 def _selectable(tables: CodeTables) -> re.Pattern[bytes]:
-    """An ICD-11 system URI, or ``"code": "<a code of the condition table>"`` (ICD-10 with or
-    without its dot): what a Condition line that may be selected holds."""
+    """``"code": "<a code of the condition table>"`` (ICD-10 with or without its dot)."""
     variants = set()
     for alias, code in tables.conditions:
         variants.add(code)
         if alias == "icd10" and len(code) > 3:
             variants.add(f"{code[:3]}.{code[3:]}")
     alternatives = b"|".join(re.escape(v.encode()) for v in sorted(variants))
-    systems = b"|".join(re.escape(uri.encode()) for uri in SYSTEMS["icd11"])
-    return re.compile(rb'"code"\s*:\s*"(?:' + alternatives + rb')"|' + systems, re.IGNORECASE)
+    # One regex each: merged with the systems' alternation, a search took 6 µs instead of 0.9.
+    return re.compile(rb'"code"\s*:\s*"(?:' + alternatives + rb')"', re.IGNORECASE)
 
 
 def aiter_fhir_records(
