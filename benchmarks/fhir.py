@@ -204,7 +204,48 @@ def _rss(n: int, tmp: Path) -> tuple[int, float]:
     return int(out[0]), float(out[1])
 
 
+def _model_cost(report: Report) -> None:
+    """fhir.resources' full validation per resource, against parsing its JSON (the default)."""
+    from legithealth_async.fhir.synthetic import condition_resources, patient
+
+    try:
+        from fhir.resources.R4B.condition import Condition
+        from fhir.resources.R4B.patient import Patient
+    except ImportError:
+        report.notes.append("fhir.resources not installed: its cost per resource not measured")
+        return
+    texts = [json.dumps(patient(i)) for i in range(200)]
+    texts += [json.dumps(c) for i in range(30) for c in condition_resources(i, "Patient/x")]
+    models = [Patient if '"Patient"' in t[:30] else Condition for t in texts]
+
+    def parse() -> None:
+        for text in texts:
+            json.loads(text)
+
+    def validate() -> None:
+        for text, model in zip(texts, models, strict=True):
+            model.model_validate_json(text)
+
+    per = {}
+    for name, fn in (("json", parse), ("model", validate)):
+        times = []
+        for _ in range(3):
+            started = time.process_time()
+            fn()
+            times.append((time.process_time() - started) / len(texts) * 1e6)
+        per[name] = median(times)
+    report.add(
+        SEC,
+        "fhir.resources (R4B) validation, per resource",
+        f"{per['model']:.0f} µs CPU",
+        f"{per['model'] / per['json']:.0f}x json.loads ({per['json']:.1f} µs)",
+        "",
+        "why the default checks only what the mapping reads",
+    )
+
+
 def run(settings: Settings, report: Report) -> None:
+    _model_cost(report)
     n = 1000 if settings.quick else 10_000
     small, large = settings.memory_pair
     with tempfile.TemporaryDirectory(prefix="lh-bench-fhir-") as tmp:
