@@ -176,11 +176,11 @@ class FhirExport:
 
     def _resources(self, want: bytes) -> Iterator[tuple[dict[str, Any], str | None]]:
         """Resources of the files whose text names ``want``: ``(resource, fullUrl)``."""
-        for path in self.files:
+        for number, path in enumerate(self.files, start=1):
             if path.suffix.lower() in _NDJSON:
                 yield from self._ndjson(path, want)
             else:
-                yield from self._bundle(path)
+                yield from self._bundle(path, number)
 
     def _quick_subject(self, raw: bytes) -> str | None:
         """The subject key of a Condition line that cannot be selected, without parsing it.
@@ -223,9 +223,9 @@ class FhirExport:
                 if isinstance(data, dict):
                     yield data, None
 
-    def _bundle(self, path: Path) -> Iterator[tuple[dict[str, Any], str | None]]:
+    def _bundle(self, path: Path, number: int) -> Iterator[tuple[dict[str, Any], str | None]]:
         # Named by position, not name: Synthea names its Bundle files after the patient.
-        which = f"file {self.files.index(path) + 1} of {len(self.files)} (sorted by name)"
+        which = f"file {number} of {len(self.files)} (sorted by name)"
         try:
             data = json.loads(path.read_bytes())
         except ValueError:
