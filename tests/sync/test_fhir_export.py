@@ -255,3 +255,17 @@ def test_the_index_file_is_deleted_when_a_read_stops_early(
 
     anyio.run(cancelled)
     assert not list(tmp_path.glob("legithealth-fhir-*"))
+
+
+def test_an_api_refusal_names_the_patient_resource_and_hints_at_the_phone_country(
+    tmp_path: Path,
+) -> None:
+    write_export(tmp_path / "x", 3)  # patients 1 and 2 have only national phone numbers
+    report = tmp_path / "r.jsonl"
+    options = SyncOptions(file=tmp_path / "x", fmt="fhir", progress="none", report=report)
+    assert anyio.run(lambda: run_sync(options, sandbox=Sandbox(seed=0))) == 1
+    rows = [json.loads(line) for line in report.read_text().splitlines()]
+    assert [row["line"] for row in rows] == [2, 3]
+    for row in rows:
+        assert row["message"].startswith(f"Patient/{pid(row['line'] - 1)}: email/phone: ")
+        assert row["message"].endswith("calling code: --fhir-phone-country)")

@@ -43,6 +43,10 @@ from .tables import SYSTEMS, CodeTables
 __all__ = ["FhirExport", "FhirStats", "aiter_fhir_records", "fhir_files"]
 
 _NDJSON = (".ndjson", ".jsonl")
+_NO_CONTACT_HINT = (
+    " (Patient.telecom: no email, and no phone in E.164; a national number needs its country"
+    " calling code: --fhir-phone-country)"
+)
 _JSON = (".json",)
 #: The quick look at an NDJSON Condition line (see FhirExport._quick_subject).
 _CONDITION_START = re.compile(rb'^\s*\{\s*"resourceType"\s*:\s*"Condition"')
@@ -168,7 +172,7 @@ class FhirExport:
         self._validator = _FullValidator() if self.options.validate == "full" else None
         self.files = fhir_files(paths)
         self.stats = FhirStats(files=len(self.files))
-        self._pending: OrderedDict[int, ConditionCounts] = OrderedDict()
+        self._pending: OrderedDict[int, tuple[str, ConditionCounts]] = OrderedDict()
         self._selectable = _selectable(self._tables)
         self._quick_index: ConditionIndex | None = None  # set during the first pass
 
@@ -313,7 +317,7 @@ class FhirExport:
         where = _resource_where(resource)
         conditions = index.lookup(self._keys(resource, full_url))
         counts, inputs, failure = self._conditions(conditions)
-        self._note(ordinal, counts)
+        self._note(ordinal, where, counts)
         external = None
         try:
             fields = patient_fields(resource, self.options)
@@ -387,8 +391,8 @@ class FhirExport:
 
     # -------------------------------------------------------------------------- outcomes
 
-    def _note(self, ordinal: int, counts: ConditionCounts) -> None:
-        self._pending[ordinal] = counts
+    def _note(self, ordinal: int, where: str, counts: ConditionCounts) -> None:
+        self._pending[ordinal] = (where, counts)
         if len(self._pending) > C.FHIR_PENDING_COUNTS:
             self._pending.popitem(last=False)
 
@@ -396,14 +400,21 @@ class FhirExport:
         """``outcome`` with its patient's :class:`~legithealth_async.sync.ConditionCounts`.
 
         A failed patient's selected conditions become left out ("the patient failed"), here and
-        in :attr:`stats`. Call it once per outcome of a sync of :meth:`records` (the counts are
-        then forgotten); an outcome from elsewhere is returned as it is.
+        in :attr:`stats`; a failure's message is prefixed with the Patient (``Patient/<id>: ``)
+        when it does not name it (an API refusal), with a hint for the refusal of a patient
+        without an email or a phone. Call it once per outcome of a sync of :meth:`records`
+        (the counts are then forgotten); an outcome from elsewhere is returned as it is.
         """
         if outcome.line is None:
             return outcome
-        counts = self._pending.pop(outcome.line, None)
-        if counts is None:
+        pending = self._pending.pop(outcome.line, None)
+        if pending is None:
             return outcome
+        where, counts = pending
+        reason = outcome.reason
+        if reason is not None and not reason.message.startswith(("Patient", "Condition")):
+            hint = _NO_CONTACT_HINT if reason.message.startswith("email/phone") else ""
+            reason = replace(reason, message=f"{where}: {reason.message}{hint}")
         if outcome.failed and counts.sent:  # not sent after all: left out with its patient
             self.stats.sent -= counts.sent
             self.stats.left_out += counts.sent
@@ -414,7 +425,7 @@ class FhirExport:
                 left_out=counts.left_out + counts.sent,
                 reasons=(*counts.reasons, f"{counts.sent} selected: the patient failed"),
             )
-        return replace(outcome, conditions=counts)
+        return replace(outcome, conditions=counts, reason=reason)
 
     async def records(self, *, chunk: int = 500) -> AsyncGenerator[RecordSource, None]:
         """:meth:`iter_records` in a worker thread, ``chunk`` records at a time."""
