@@ -269,3 +269,15 @@ def test_an_api_refusal_names_the_patient_resource_and_hints_at_the_phone_countr
     for row in rows:
         assert row["message"].startswith(f"Patient/{pid(row['line'] - 1)}: email/phone: ")
         assert row["message"].endswith("calling code: --fhir-phone-country)")
+
+
+def test_full_validation_without_the_extra_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fhir.resources.R4B.patient", None)  # not installed
+    write_export(tmp_path, 1)
+    with pytest.raises(ValueError, match=r"^full FHIR validation needs: pip install "):
+        FhirExport(tmp_path, FhirOptions(validate="full"))
+    assert FhirExport(tmp_path, FhirOptions()).files  # the default needs no extra
