@@ -281,3 +281,10 @@ def test_full_validation_without_the_extra_says_what_to_install(
     with pytest.raises(ValueError, match=r"^full FHIR validation needs: pip install "):
         FhirExport(tmp_path, FhirOptions(validate="full"))
     assert FhirExport(tmp_path, FhirOptions()).files  # the default needs no extra
+
+
+def test_reading_an_export_twice_counts_it_once(tmp_path: Path) -> None:
+    write_export(tmp_path, 10)
+    export = FhirExport(tmp_path, OPTIONS)
+    first = (list(export.iter_records()), export.stats.lines())
+    assert (list(export.iter_records()), export.stats.lines()) == first

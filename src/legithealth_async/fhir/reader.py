@@ -273,7 +273,12 @@ class FhirExport:
         self._quick_index = None
 
     def iter_records(self) -> Iterator[RecordSource]:
-        """Blocking: index the Conditions, then yield a record per Patient (file order)."""
+        """Blocking: index the Conditions, then yield a record per Patient (file order).
+
+        Each read starts :attr:`stats` afresh.
+        """
+        self.stats = FhirStats(files=len(self.files))
+        self._pending.clear()
         index = ConditionIndex()
         try:
             self._index(index)
