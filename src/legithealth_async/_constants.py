@@ -100,3 +100,8 @@ SYNC_MAX_FREQUENCY_EVERY: Final = 9999
 SYNC_CSV_MAX_ROW_LINES: Final = 8
 #: A JSONL line nested deeper than this (arrays/objects) is refused alone; a record nests ~3.
 SYNC_MAX_JSON_DEPTH: Final = 32
+#: The sync's circuit breaker (sync/breaker.py): the run stops when this many requests in a row
+#: (a batch lookup counts once) failed to reach the server or got a 5xx, or when every request
+#: that ended in the last SYNC_BREAKER_SECONDS (at least two) did.
+SYNC_BREAKER_FAILURES: Final = 20
+SYNC_BREAKER_SECONDS: Final = 20.0

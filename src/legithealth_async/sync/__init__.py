@@ -15,6 +15,7 @@ uses of the client), so it can be tested on an in-memory fake; the client does n
 """
 
 from .diff import PatchPlan, plan_patch
+from .breaker import ServerUnavailableError
 from .engine import DEFAULT_CONCURRENCY, SyncOptions, SyncSession, sync_patients
 from .journal import EXPORT_COLUMNS, Journal, JournalEntry, JournalMismatchError
 from .outcomes import FailureReason, Outcome, SyncOutcome, SyncSummary
@@ -43,6 +44,7 @@ __all__ = [
     "PatchPlan",
     "PatientRecord",
     "RecordSource",
+    "ServerUnavailableError",
     "SyncOptions",
     "SyncOutcome",
     "SyncSession",

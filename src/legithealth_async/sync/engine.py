@@ -16,15 +16,19 @@ task group that lives exactly as long as the ``async with`` block:
    request), and look the rest up in one getPatients request;
 3. **per-record work** — create, patch or leave alone each record, by a pool of ``concurrency``
    workers (``handoff.py``), and journal the outcome (committed in batches);
-4. **in-order yield** — hand the outcomes out in input order, each as soon as it and those before
-   it are done: a record held up by a long Retry-After holds back only the yields behind it.
+4. **yield** — hand the outcomes out as they complete, each with its input ``line``: a record held
+   up by a slow answer or a long Retry-After costs its own slot and one place in the window,
+   nothing else. With ``ordered=True`` they come in input order instead, each as soon as it and
+   those before it are done: then one slow record holds back every yield behind it, and once
+   the window has filled behind it, admission too (every worker idles until it answers).
 
 Exactly-once effects rest on the client: a create whose answer was lost is reconciled by a
 lookup, and a 409 on its retry resolves to the existing patient. Whatever a create returns is
 compared with the record, so a patient that another writer made with other data (found by that
 reconciliation, or by a first-attempt 409) is patched to the record and reported ``updated``.
 Every failure is the record's own; only an error that would fail every record (a wrong token, a
-closed client) stops the run, raised from the ``async with``.
+closed client, a server that every recent request failed to reach: ``breaker.py``) stops the run,
+raised from the ``async with``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import functools
 import logging
 import os
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -56,7 +61,8 @@ from ..flows.protocols import SyncClient
 from ..models import Patient
 from ..pagination import first_error, run_all
 from .diff import condition_key, create_kwargs, plan_patch
-from .handoff import InOrder, WorkQueue
+from .breaker import Breaker
+from .handoff import Completed, InOrder, WorkQueue
 from .journal import Journal, JournalEntry
 from .outcomes import FailureReason, Outcome, SyncOutcome
 from .pacing import RatePacer
@@ -141,6 +147,7 @@ class SyncOptions:
     episodes: bool = False
     on_progress: ProgressCallback | None = None
     pacer: RatePacer | None = None
+    ordered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +224,9 @@ class _Engine:
         self.limiter = anyio.Semaphore(options.concurrency, fast_acquire=True)
         self.room = anyio.Semaphore(options.window, fast_acquire=True)
         self.recent = _RecentIds(max(C.SYNC_DUPLICATE_MEMORY, options.window))
-        self.outcomes = InOrder[SyncOutcome](self.room.release)
+        order = InOrder[SyncOutcome] if options.ordered else Completed[SyncOutcome]
+        self.outcomes: InOrder[SyncOutcome] | Completed[SyncOutcome] = order(self.room.release)
+        self.breaker = Breaker(client.base_url)
         self.hashed = journal is not None  # the content hash is only ever compared there
 
     # -- stage 1: admit ----------------------------------------------------------------------
@@ -318,16 +327,20 @@ class _Engine:
         todo = await self._skip_journaled(batch)
         if not todo:
             return
+        started = anyio.current_time()
         try:
             async with self.limiter:
+                started = anyio.current_time()
                 found = await self.client.patients.get_many([i.record.external_id for i in todo])
         except FATAL_ERRORS:
             raise
         except Exception as exc:
+            self.breaker.ended(exc, started)
             for item in todo:
                 failed = self._failure(item.record.external_id, item.record.line, _reason(exc))
                 await self._finish(item.seq, failed, item)
             return
+        self.breaker.succeeded()
         by_id = {p.external_id: p for p in found.found}
         for item in todo:
             queue.put((item, by_id.get(item.record.external_id)))
@@ -365,12 +378,15 @@ class _Engine:
         """Upsert one record within the concurrency limit; journal and deliver its outcome."""
         item, patient = job
         record = item.record
+        started = anyio.current_time()
         try:
             async with self.limiter:
+                started = anyio.current_time()
                 kind, patient, changes = await self._upsert(record, patient)
         except FATAL_ERRORS:
             raise
         except Exception as exc:
+            self.breaker.ended(exc, started)
             failed = SyncOutcome(
                 external_id=record.external_id,
                 line=record.line,
@@ -381,6 +397,7 @@ class _Engine:
             )
             await self._finish(item.seq, failed, item)
             return
+        self.breaker.succeeded()
         outcome = SyncOutcome(
             external_id=record.external_id,
             line=record.line,
@@ -552,23 +569,27 @@ class SyncSession:
         )
 
 
-def _sized(client: SyncClient, concurrency: int, window: int | None) -> tuple[int, int]:
-    """The concurrency (at most the client's in-flight limit) and the window, checked."""
+def _sized(client: SyncClient, asked: int | None, window: int | None) -> tuple[int, int]:
+    """The concurrency (at most the client's in-flight limit) and the window, checked.
+
+    A concurrency asked for above the client's limit is said with a warning (the default one is
+    quietly capped).
+    """
+    concurrency = DEFAULT_CONCURRENCY if asked is None else asked
     if concurrency < 1:
         raise ConfigurationError("concurrency must be at least 1")
     if window is not None and window < 1:
         raise ConfigurationError("window must be at least 1")
     limit = client.max_in_flight
-    if concurrency > limit:
-        logger.info(
-            "sync concurrency %d is above the client's max_in_flight %d: %d records run at "
-            "once (make the client with max_in_flight=%d for more)",
-            concurrency,
-            limit,
-            limit,
-            concurrency,
+    if concurrency > limit and asked is not None:
+        warnings.warn(
+            f"sync concurrency {concurrency} is above the client's max_in_flight {limit}: "
+            f"{limit} records run at once (make the client with max_in_flight={concurrency} "
+            "for more)",
+            RuntimeWarning,
+            stacklevel=3,
         )
-        concurrency = limit
+    concurrency = min(concurrency, limit)
     if window is None:
         window = max(C.SYNC_READ_AHEAD_PER_RECORD * concurrency, C.SYNC_MIN_READ_AHEAD)
     return concurrency, window
@@ -578,7 +599,7 @@ def sync_patients(
     client: SyncClient,
     records: Records,
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     journal: JournalArg = None,
     dry_run: bool = False,
     on_progress: ProgressCallback | None = None,
@@ -586,6 +607,7 @@ def sync_patients(
     force: bool = False,
     episodes: bool = False,
     pacing: bool = True,
+    ordered: bool = False,
 ) -> SyncSession:
     """Upsert every record into Legit.Health: ``async with`` it for one outcome per record.
 
@@ -599,14 +621,26 @@ def sync_patients(
     :class:`~legithealth_async.flows.protocols.SyncClient` calls). ``records`` is any (async)
     iterable of :class:`PatientRecord` (or :class:`BadRecord` rows from a reader, reported as
     failures), of any length: at most ``window`` records (default
-    ``max(8 * concurrency, 256)``) are read ahead of the outcomes yielded, which come in input
-    order as soon as each one and those before it are done; the source is closed at the end.
+    ``max(8 * concurrency, 256)``) are read ahead of the outcomes yielded, which come as each
+    record is done (completion order; ``outcome.line`` says which input line it is), so a slow
+    answer costs its own record's slot and nothing else; the source is closed at the end.
+    ``ordered=True`` yields them in input order instead (to zip outcomes with inputs), at a
+    cost: a record held up by a slow answer or a Retry-After holds back every outcome behind
+    it, and once ``window`` records wait behind it, the reading of new ones, so the workers
+    idle (measured: a few 5 s answers among 3,000 took a sync to 10% of what the concurrency
+    allows; ``benchmarks`` section 7).
     A record is created when Legit.Health does not know its external id, patched with only what
     differs, or left unchanged; a failed record never stops the others (only a wrong token or a
-    closed client stops the run, raised from the ``async with``).
+    closed client stops the run, raised from the ``async with``). A server gone stops it too:
+    when :data:`~legithealth_async._constants.SYNC_BREAKER_FAILURES` requests in a row (a batch
+    lookup counts once) failed to reach the server or got a 5xx, or every one that ended over
+    ``SYNC_BREAKER_SECONDS``, the ``async with`` raises
+    :class:`~legithealth_async.sync.breaker.ServerUnavailableError`, naming the host and the last
+    error; the journal keeps what was done, so the next run resumes.
 
-    ``concurrency`` records are worked on at once, at most the client's ``max_in_flight``
-    (above it, the client's limit applies, logged at INFO). A record whose external id was
+    ``concurrency`` (default 16) records are worked on at once, at most the client's ``max_in_flight``
+    (above it, the client's limit applies, with a ``RuntimeWarning``: make the client with
+    ``max_in_flight`` at least ``concurrency``). A record whose external id was
     given in one of the previous ``max(window, 8192)`` records fails as ``DuplicateRecord``;
     a repeat further apart is synced again (safe: the later record wins), so memory stays flat
     for any input length. With ``pacing`` (the default) the sync finds the server's rate limit
@@ -632,5 +666,6 @@ def sync_patients(
         episodes=episodes,
         on_progress=on_progress,
         pacer=RatePacer() if pacing else None,
+        ordered=ordered,
     )
     return SyncSession(client, records, journal, options)
