@@ -14,8 +14,8 @@ The engine is typed against :class:`~legithealth_async.flows.protocols.SyncClien
 uses of the client), so it can be tested on an in-memory fake; the client does not import it.
 """
 
-from .diff import PatchPlan, plan_patch
 from .breaker import ServerUnavailableError
+from .diff import PatchPlan, plan_patch
 from .engine import DEFAULT_CONCURRENCY, SyncOptions, SyncSession, sync_patients
 from .journal import EXPORT_COLUMNS, Journal, JournalEntry, JournalMismatchError
 from .outcomes import FailureReason, Outcome, SyncOutcome, SyncSummary

@@ -60,7 +60,8 @@ class Breaker:
     """Counts the requests that failed in a row (see the module's docstring).
 
     ``failures`` and ``seconds`` default to ``SYNC_BREAKER_FAILURES`` and ``_SECONDS`` (in
-    ``_constants.py``); ``clock`` (anyio's by default) can be pinned in tests. One event loop, like the client.
+    ``_constants.py``); ``clock`` (anyio's by default) can be pinned in tests. One event loop,
+    like the client.
     """
 
     def __init__(

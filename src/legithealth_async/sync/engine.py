@@ -60,8 +60,8 @@ from ..errors import (
 from ..flows.protocols import SyncClient
 from ..models import Patient
 from ..pagination import first_error, run_all
-from .diff import condition_key, create_kwargs, plan_patch
 from .breaker import Breaker
+from .diff import condition_key, create_kwargs, plan_patch
 from .handoff import Completed, InOrder, WorkQueue
 from .journal import Journal, JournalEntry
 from .outcomes import FailureReason, Outcome, SyncOutcome
@@ -237,7 +237,10 @@ class _Engine:
         Lookups run one task a batch; the records they hand on are worked on by a pool of at
         most ``concurrency`` workers.
         """
-        batch_size = min(C.MAX_IDS_PER_REQUEST, self.options.window)
+        # Room for a batch besides one record held by each worker: records held up by slow
+        # answers never keep the next batch out (completion order frees the rest as they end).
+        spare = self.options.window - self.options.concurrency
+        batch_size = max(1, min(C.MAX_IDS_PER_REQUEST, spare))
         seq = 0
         try:
             async with anyio.create_task_group() as workers:
@@ -638,9 +641,9 @@ def sync_patients(
     :class:`~legithealth_async.sync.breaker.ServerUnavailableError`, naming the host and the last
     error; the journal keeps what was done, so the next run resumes.
 
-    ``concurrency`` (default 16) records are worked on at once, at most the client's ``max_in_flight``
-    (above it, the client's limit applies, with a ``RuntimeWarning``: make the client with
-    ``max_in_flight`` at least ``concurrency``). A record whose external id was
+    ``concurrency`` (default 16) records are worked on at once, at most the client's
+    ``max_in_flight`` (above it, the client's limit applies, with a ``RuntimeWarning``: make
+    the client with ``max_in_flight`` at least ``concurrency``). A record whose external id was
     given in one of the previous ``max(window, 8192)`` records fails as ``DuplicateRecord``;
     a repeat further apart is synced again (safe: the later record wins), so memory stays flat
     for any input length. With ``pacing`` (the default) the sync finds the server's rate limit
