@@ -165,7 +165,7 @@ def test_the_breaker_counts_failures_in_a_row_and_any_answer_closes_it() -> None
     breaker.ended(BadRequestError("createPatient", 400), 0.0)  # the server is there: closed
     breaker.ended(refused, 0.0)
     breaker.ended(refused, 0.0)
-    with pytest.raises(ServerUnavailableError, match=r"at api\.example\.org:8443:") as opened:
+    with pytest.raises(ServerUnavailableError, match=r"at api\.example\.org:8443 looks") as opened:
         breaker.ended(refused, 0.0)
     assert opened.value.failures == 3 and opened.value.host == "api.example.org:8443"
 
