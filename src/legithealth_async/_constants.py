@@ -105,3 +105,7 @@ SYNC_MAX_JSON_DEPTH: Final = 32
 #: that ended in the last SYNC_BREAKER_SECONDS (at least two) did.
 SYNC_BREAKER_FAILURES: Final = 20
 SYNC_BREAKER_SECONDS: Final = 20.0
+#: The sync's slow start: it begins with at most this many records at once, one more for each
+#: answer accepted (doubling each round trip) up to its concurrency, pausing while 429s come
+#: and the pacer has not yet found the rate limit.
+SYNC_SLOW_START: Final = 16

@@ -15,6 +15,7 @@ from _toolkit import no_sleep
 from anyio import wait_all_tasks_blocked
 
 from legithealth_async import LegitHealth, Lookup, RetryPolicy
+from legithealth_async import _constants as C
 from legithealth_async.errors import APIConnectionError, BadRequestError, InternalServerError
 from legithealth_async.models import Patient
 from legithealth_async.sandbox import FaultPlan, Sandbox
@@ -224,3 +225,83 @@ def test_the_cli_exits_3_naming_the_host_and_the_next_run_resumes(
     assert sync() == cli.EXIT_OK
     assert len(sandbox.patients()) == 3_000
     assert all(sandbox.create_effects(ext) == 1 for ext in sandbox.patients())
+
+
+class _Gated(FakeClient):
+    """Creates wait at a gate the test opens one at a time; ``in_flight`` counts the waiting."""
+
+    max_in_flight = 100
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = 0
+        self.gates: list[anyio.Event] = []
+        self.opened = False
+        create = self.patients.create
+
+        async def gated(**kwargs: Any) -> Patient:
+            if not self.opened:
+                gate = anyio.Event()
+                self.gates.append(gate)
+                self.in_flight += 1
+                try:
+                    await gate.wait()
+                finally:
+                    self.in_flight -= 1
+            return await create(**kwargs)
+
+        self.patients.create = gated  # type: ignore[method-assign]
+
+    def open_one(self) -> None:
+        next(g for g in self.gates if not g.is_set()).set()
+
+
+async def test_a_sync_starts_slowly_and_doubles_with_each_round_of_answers(
+    anyio_backend: str,
+) -> None:
+    client = _Gated()
+    records = [rec(f"p{i}", line=i + 1) for i in range(500)]
+    seen = []
+
+    async def read_all() -> None:
+        async with sync_patients(client, records, concurrency=100) as outcomes:
+            async for _ in outcomes:
+                pass
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(read_all)
+        await wait_all_tasks_blocked()
+        seen.append(client.in_flight)  # the first round: SYNC_SLOW_START
+        for _ in range(2):  # two rounds of answers: each answer adds a slot
+            for _ in range(client.in_flight):
+                client.open_one()
+            await wait_all_tasks_blocked()
+            seen.append(client.in_flight)
+        client.opened = True  # then every answer at once, and the run ends
+        for gate in client.gates:
+            gate.set()
+    first = C.SYNC_SLOW_START + 5  # and one more for each of the 5 batch lookups answered
+    assert seen == [first, 2 * first, 4 * first]
+
+
+async def test_the_slow_start_waits_while_429s_come_and_opens_when_paced() -> None:
+    from legithealth_async.sync.engine import _SlowStart
+    from legithealth_async.sync.pacing import RatePacer
+
+    now = [0.0]
+    pacer = RatePacer(clock=lambda: now[0])
+    limiter = anyio.Semaphore(100)
+    start = _SlowStart(limiter, 100, pacer)
+    assert limiter.value == 16
+    start.accepted()
+    assert limiter.value == 17
+    pacer.answered(1, throttled=True)  # a 429: no growth on the next answer
+    start.accepted()
+    assert limiter.value == 17
+    start.accepted()  # no new 429 since: growth again
+    assert limiter.value == 18
+    for ticket in range(2, 10):  # enough 429s for the pacer to find the rate: it paces
+        pacer.answered(ticket, throttled=True)
+    assert pacer.rate is not None
+    start.accepted()
+    assert limiter.value == 100
