@@ -109,3 +109,6 @@ SYNC_BREAKER_SECONDS: Final = 20.0
 #: answer accepted (doubling each round trip) up to its concurrency, pausing while 429s come
 #: and the pacer has not yet found the rate limit.
 SYNC_SLOW_START: Final = 16
+#: Workers per slot of the sync's concurrency: a record waiting out a retry's backoff gives its
+#: slot to another worker meanwhile.
+SYNC_WORKERS_PER_SLOT: Final = 2

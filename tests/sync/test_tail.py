@@ -305,3 +305,41 @@ async def test_the_slow_start_waits_while_429s_come_and_opens_when_paced() -> No
     assert pacer.rate is not None
     start.accepted()
     assert limiter.value == 100
+
+
+async def test_a_record_waiting_out_a_retry_gives_its_slot_to_another(anyio_backend: str) -> None:
+    """Concurrency 1, every create answered 503: two records wait out their backoff at once
+    (a record's wait holds its worker, not its slot), never two requests at once."""
+    sandbox = Sandbox(seed=3)
+    sandbox.faults.set("createPatient", FaultPlan(error_rate=1.0))
+    release = anyio.Event()
+    waiting = peak = 0
+
+    async def sleep(_: float) -> None:
+        nonlocal waiting, peak
+        waiting += 1
+        peak = max(peak, waiting)
+        try:
+            await release.wait()
+        finally:
+            waiting -= 1
+
+    lh = LegitHealth(
+        api_token=sandbox.token,
+        base_url=sandbox.base_url,
+        transport=sandbox.transport(),
+        retry_policy=RetryPolicy(max_retries=1),
+        sleep=sleep,
+    )
+    outcomes = []
+
+    async def read_all() -> None:
+        async with sync_patients(lh, [rec(f"p{i}") for i in range(4)], concurrency=1) as out:
+            outcomes.extend([o async for o in out])
+
+    async with lh, anyio.create_task_group() as tg:
+        tg.start_soon(read_all)
+        await wait_all_tasks_blocked()
+        assert waiting == C.SYNC_WORKERS_PER_SLOT == 2 and lh.in_flight == 0
+        release.set()
+    assert peak == 2 and len(outcomes) == 4 and all(o.failed for o in outcomes)
