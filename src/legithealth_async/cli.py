@@ -454,7 +454,11 @@ async def run_sync(options: SyncOptions, *, sandbox: Sandbox | None = None) -> i
         if sandbox is not None:
             client = _sandbox_client(sandbox)
         else:
-            client = LegitHealth(api_token=options.token, base_url=options.base_url)
+            client = LegitHealth(
+                api_token=options.token,
+                base_url=options.base_url,
+                max_in_flight=max(C.DEFAULT_MAX_IN_FLIGHT, options.concurrency),  # all of it runs
+            )
     except LegitHealthError as exc:
         echo(f"error: {printable(exc)}", err=True)
         return EXIT_USAGE
