@@ -50,6 +50,7 @@ def _nothing_in_use(lh: LegitHealth) -> list[Callable[[], bool]]:
 
 
 @pytest.mark.loopback
+@pytest.mark.filterwarnings("ignore:sync concurrency:RuntimeWarning")  # above max_in_flight
 @pytest.mark.parametrize("transport", ["asyncio", "httpx"])
 async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
     tmp_path: Path, transport: str

@@ -40,6 +40,7 @@ BASE_FAULTS = {
 
 
 @pytest.mark.soak
+@pytest.mark.filterwarnings("ignore:sync concurrency:RuntimeWarning")  # above max_in_flight
 @pytest.mark.loopback
 async def test_5000_patients_on_loopback_through_faults(tmp_path) -> None:
     sandbox = Sandbox(seed=20260501)
