@@ -90,7 +90,9 @@ def run(settings: Settings, report: Report) -> None:
         "until the client gave up) / concurrency; a Retry-After wait is not in it (the client "
         "sleeps, the server serves nothing), so 100% is out of reach by that much. Input "
         "order is the sync before issue 24 (outcomes in input order, a window of 8 x "
-        "concurrency): one slow answer stalls the run once the window fills behind it."
+        "concurrency): one slow answer stalls the run once the window fills behind it. What "
+        "completion order leaves is the end of the run: its last answers have nothing left to "
+        "overlap with (LIMITS.md)."
     )
 
 
