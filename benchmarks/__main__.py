@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import fhir, getmany, loopback, memory, percall, ratelimit, soak, throughput
+from . import fhir, getmany, loopback, memory, percall, ratelimit, soak, tail, throughput
 from ._common import Report, Settings
 
 SECTIONS = {
@@ -23,6 +23,7 @@ SECTIONS = {
     "memory": memory.run,
     "loopback": loopback.run,
     "ratelimit": ratelimit.run,
+    "tail": tail.run,
     "fhir": fhir.run,
 }
 #: Run only when named (over the default run's time budget).

@@ -1,4 +1,4 @@
-"""7. FHIR input (issue 23): a Bulk Data export synced through the CLI's code path, against JSONL.
+"""8. FHIR input (issue 23): a Bulk Data export synced through the CLI's code path, against JSONL.
 
 End to end on the in-process sandbox (``run_sync``'s own ``_sync``, as ``legithealth sync DIR
 --format fhir --sandbox`` runs it, twice on one sandbox): every patient accounted for, every
@@ -42,7 +42,7 @@ from legithealth_async.sync import BadRecord, Outcome, SyncSummary, sync_patient
 
 from ._common import BASE_URL, TOKEN, LatencyTransport, Report, Settings, median, patient_json
 
-SEC = "7 fhir"
+SEC = "8 fhir"
 REPS = 3  # FHIR and JSONL runs of the same patients, alternated (the best of each is compared)
 OPTIONS = FhirOptions(phone_country_code="1")
 

@@ -103,6 +103,18 @@ SYNC_MAX_FREQUENCY_EVERY: Final = 9999
 SYNC_CSV_MAX_ROW_LINES: Final = 8
 #: A JSONL line nested deeper than this (arrays/objects) is refused alone; a record nests ~3.
 SYNC_MAX_JSON_DEPTH: Final = 32
+#: The sync's circuit breaker (sync/breaker.py): the run stops when this many requests in a row
+#: (a batch lookup counts once) failed to reach the server or got a 5xx, or when every request
+#: that ended in the last SYNC_BREAKER_SECONDS (at least two) did.
+SYNC_BREAKER_FAILURES: Final = 20
+SYNC_BREAKER_SECONDS: Final = 20.0
+#: The sync's slow start: it begins with at most this many records at once, one more for each
+#: answer accepted (doubling each round trip) up to its concurrency, pausing while 429s come
+#: and the pacer has not yet found the rate limit.
+SYNC_SLOW_START: Final = 16
+#: Workers per slot of the sync's concurrency: a record waiting out a retry's backoff gives its
+#: slot to another worker meanwhile.
+SYNC_WORKERS_PER_SLOT: Final = 2
 #: FHIR input (legithealth_async.fhir): the ICD-11 codes sent by default, as code prefixes and
 #: ranges of them: the skin chapter (EA-EM) and the skin cancers (2C30-2C32; an assumption).
 FHIR_SELECTION: Final = "EA-EM,2C30-2C32"

@@ -96,7 +96,8 @@ _JOURNAL_EXIT: dict[type[JournalError], int] = {
 }
 EXIT_CODES_HELP = (
     "exit codes: 0 every record synced; 1 some records failed; 2 bad usage or input; "
-    "3 stopped (wrong token, Ctrl-C or SIGTERM: the journal keeps what was committed); "
+    "3 stopped (wrong token, server unreachable, Ctrl-C or SIGTERM: the journal keeps what "
+    "was committed); "
     "4 disk full (journal or report); 5 the journal is read-only or cannot be opened; "
     "6 the journal is corrupt, truncated or not a journal; 7 the journal is busy "
     "(another sync holds it). After 4-7, fix the cause and run the same command: it resumes."
@@ -474,7 +475,11 @@ async def run_sync(options: SyncOptions, *, sandbox: Sandbox | None = None) -> i
         if sandbox is not None:
             client = _sandbox_client(sandbox)
         else:
-            client = LegitHealth(api_token=options.token, base_url=options.base_url)
+            client = LegitHealth(
+                api_token=options.token,
+                base_url=options.base_url,
+                max_in_flight=max(C.DEFAULT_MAX_IN_FLIGHT, options.concurrency),  # all of it runs
+            )
     except LegitHealthError as exc:
         echo(f"error: {printable(exc)}", err=True)
         return EXIT_USAGE

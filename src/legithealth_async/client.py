@@ -24,6 +24,9 @@ from ._transports.choice import TransportName, open_transport
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
 
+#: A wait of some seconds (the client's sleep before a retry).
+_Sleep = Callable[[float], Awaitable[None]]
+
 __all__ = ["LegitHealth", "LegitHealthView"]
 
 T = TypeVar("T")
@@ -101,6 +104,7 @@ class LegitHealthView:
         retry_policy: RetryPolicy | None = None,
         attempt_deadline: float | None = None,
         pacer: Pacer | None = None,
+        wrap_sleep: Callable[[_Sleep], _Sleep] | None = None,
     ) -> LegitHealthView:
         """A view of this client with other settings for the calls made through it.
 
@@ -109,7 +113,8 @@ class LegitHealthView:
             await lh.with_options(max_retries=0, timeout=5).patients.get("a449666c710c")
 
         ``pacer`` spaces every attempt sent through the view (the bulk sync's ``RatePacer``
-        learns the server's rate limit this way).
+        learns the server's rate limit this way); ``wrap_sleep`` wraps the client's wait before
+        each retry (the sync gives the record's slot to another record meanwhile).
         """
         options = self._session.options
         policy = retry_policy or options.retry
@@ -121,6 +126,7 @@ class LegitHealthView:
             retry=policy,
             attempt_deadline=_deadline(attempt_deadline, options.attempt_deadline),
             pacer=pacer if pacer is not None else options.pacer,
+            sleep=options.sleep if wrap_sleep is None else wrap_sleep(options.sleep),
         )
         return LegitHealthView(Session(self._session.sender, changed))
 

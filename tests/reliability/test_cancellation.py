@@ -53,6 +53,7 @@ def _nothing_in_use(lh: LegitHealth) -> list[Callable[[], bool]]:
 
 
 @pytest.mark.loopback
+@pytest.mark.filterwarnings("ignore:sync concurrency:RuntimeWarning")  # above max_in_flight
 @pytest.mark.parametrize("transport", ["asyncio", "httpx"])
 async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
     tmp_path: Path, transport: str
@@ -93,12 +94,10 @@ async def test_cancelling_a_sync_mid_run_leaves_nothing_running(
                     async for outcome in stream:
                         yielded.append(outcome)
             assert scope.cancelled_caught
-            # Outcomes are yielded in input order, so a slow early record holds the yields back
-            # (not the work): how many were yielded depends on timing, never more than seen.
-            assert len(yielded) < len(seen) < COUNT
-            assert [o.external_id for o in yielded] == [r.external_id for r in records][
-                : len(yielded)
-            ]
+            # Outcomes are yielded as they complete: how many were yielded depends on timing,
+            # each of them seen by progress first.
+            assert len(yielded) <= len(seen) < COUNT
+            assert {o.external_id for o in yielded} <= {o.external_id for o in seen}
 
             # Nothing left running: no task, no request in flight, every slot back.
             assert set(asyncio.all_tasks()) <= tasks_before

@@ -18,7 +18,6 @@ from legithealth_async.sync import (
     BadRecord,
     Journal,
     Outcome,
-    PatientRecord,
     SyncOutcome,
     aiter_records,
     iter_records,
@@ -87,14 +86,16 @@ def _csv_with_unmatched_quote(rows: int, bad_row: int) -> str:
 
 
 @pytest.mark.parametrize("closing_quote_later", [False, True])
-def test_an_unmatched_csv_quote_accounts_for_every_line(
+def test_an_unmatched_csv_quote_costs_only_its_own_row(
     tmp_path: Path, closing_quote_later: bool
 ) -> None:
+    """Issue 24: the runaway field took every good row after it (~3,900 of 5,051) with it."""
     text = _csv_with_unmatched_quote(5051, 1000)
     if closing_quote_later:
-        # A quoted cell further down closes the runaway field: csv resumes after it.
+        # A quoted cell further down would close the runaway field: still one bad row.
         lines = text.splitlines()
         lines[3000] = 'q2999,"Quoted",q2999@example.org'
+        lines[1003] = 'q1002,"Quo""ted",q1002@example.org'  # two quotes: even, in one row
         text = "\n".join(lines) + "\n"
     path = tmp_path / "p.csv"
     path.write_text(text)
@@ -102,10 +103,37 @@ def test_an_unmatched_csv_quote_accounts_for_every_line(
     physical = len(text.splitlines()) - 1  # minus the header
     assert len(items) == physical == 5051
     assert [i.line for i in items] == list(range(2, 5053))  # every line, in order
-    bad = [i for i in items if isinstance(i, BadRecord)]
-    assert bad[0].line == 1002 and "not valid CSV" in bad[0].message
-    assert all(i.error == "MalformedRow" for i in bad)
-    assert all(isinstance(i, PatientRecord) for i in items if i.line < 1002)
+    [bad] = [i for i in items if isinstance(i, BadRecord)]
+    assert bad.line == 1002 and bad.error == "MalformedRow"
+    assert bad.message == (
+        "the row is not valid CSV: a quote opened on this line is not closed on it or on a row"
+    )
+    assert [i.external_id for i in items if i.line != 1002] == [
+        f"q{n}" for n in range(5051) if n != 1000
+    ]
+
+
+def test_a_quote_closing_lines_later_into_no_row_costs_only_its_line(tmp_path: Path) -> None:
+    """A runaway field that a later quote closes (within the span a multi-line field may
+    have) into something that is not one row of the header's width is its start line only;
+    a real multi-line field is still one row."""
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "externalId,firstName,email\n"
+        'a1,"Ada,a1@example.org\n'  # 2: opened, never closed on a row
+        "a2,Bob,a2@example.org\n"
+        'a3,"Cy",a3@example.org\n'
+        'a4,"Dee\nDee",a4@example.org\n'  # 5-6: one row (its name then refused, as JSONL)
+        "a5,Eve,a5@example.org\n"
+    )
+    items = list(iter_records(path))
+    assert [(i.line, getattr(i, "error", "ok"), i.external_id) for i in items] == [
+        (2, "MalformedRow", None),
+        (3, "ok", "a2"),
+        (4, "ok", "a3"),
+        (5, "ValidationError", "a4"),
+        (7, "ok", "a5"),
+    ]
 
 
 def test_the_cli_never_ends_success_with_rows_unaccounted_for(tmp_path: Path, capsys) -> None:
@@ -117,7 +145,7 @@ def test_the_cli_never_ends_success_with_rows_unaccounted_for(tmp_path: Path, ca
     assert code == 1
     assert "300 rows read, 300 outcomes" in out
     rows = [json.loads(line) for line in report.read_text().splitlines()]
-    assert [r["line"] for r in rows] == list(range(102, 302))
+    assert [r["line"] for r in rows] == [102]  # the one bad row; the 299 others synced
 
 
 # -------------------------------------------------------------- the two readers agree

@@ -67,5 +67,8 @@ def rec(external_id: str = "p1", **kwargs: Any) -> PatientRecord:
 
 
 async def run(client: LegitHealth, records: Any, **kwargs: Any) -> list[SyncOutcome]:
+    """The outcomes of one sync, in input order (the tests compare them with their records by
+    position, as a caller zipping outcomes with inputs would: ``ordered=True``)."""
+    kwargs.setdefault("ordered", True)
     async with sync_patients(client, records, **kwargs) as outcomes:
         return [o async for o in outcomes]

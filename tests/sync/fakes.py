@@ -98,7 +98,7 @@ class FakeClient:
         self.patients = FakePatients()
         self.episodes_of_care = FakeEpisodes()
 
-    def with_options(self, *, pacer: Any) -> FakeClient:
+    def with_options(self, *, pacer: Any, wrap_sleep: Any) -> FakeClient:
         return self  # no requests to pace
 
 

@@ -118,7 +118,7 @@ class _Blind:
         self.base_url = lh.base_url
         self.max_in_flight = lh.max_in_flight
 
-    def with_options(self, *, pacer: Any) -> _Blind:
+    def with_options(self, *, pacer: Any, wrap_sleep: Any) -> _Blind:
         return self
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import warnings
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -74,9 +74,7 @@ async def test_the_journal_skips_what_it_holds(anyio_backend: str, tmp_path: Any
     assert entry is not None and entry.outcome is Outcome.CREATED and entry.succeeded
 
 
-async def test_concurrency_above_the_clients_limit_is_capped_and_said(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_concurrency_above_the_clients_limit_is_capped_and_said() -> None:
     fake = FakeClient()  # max_in_flight = 8
     in_flight = peak = 0
     full = anyio.Event()
@@ -97,13 +95,21 @@ async def test_concurrency_above_the_clients_limit_is_capped_and_said(
             in_flight -= 1
 
     fake.patients.create = counting  # type: ignore[method-assign]
-    with caplog.at_level(logging.INFO, logger=C.LOGGER_NAME), anyio.fail_after(30):
-        session = sync_patients(fake, [rec(f"p{i}") for i in range(200)], concurrency=100)
+    with anyio.fail_after(30):
+        with pytest.warns(RuntimeWarning, match="above the client's max_in_flight 8") as said:
+            session = sync_patients(fake, [rec(f"p{i}") for i in range(200)], concurrency=100)
+        assert said[0].filename == __file__  # it points at the caller's line
         async with session as outcomes:
             done = [o async for o in outcomes]
     assert session.options.concurrency == 8
     assert len(done) == 200 and peak == 8
-    assert "above the client's max_in_flight 8" in caplog.text
+
+
+async def test_the_default_concurrency_is_capped_quietly() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        session = sync_patients(FakeClient(), [])  # 16 asked by nobody: capped to 8
+    assert session.options.concurrency == 8
 
 
 async def test_repeats_are_reported_within_the_duplicate_memory_only(

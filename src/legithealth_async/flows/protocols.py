@@ -7,7 +7,7 @@ import it, and never need HTTP to be tested.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol, Unpack
 
 from .._generated.models.patient_create import PatientCreateKwargs
@@ -16,7 +16,10 @@ from .._options import Pacer
 from ..models import EpisodeOfCare, Patient
 from ..pagination import Lookup
 
-__all__ = ["EpisodesApi", "FlowClient", "PatientsApi", "SyncClient"]
+__all__ = ["EpisodesApi", "FlowClient", "PatientsApi", "Sleep", "SyncClient"]
+
+#: A wait of some seconds (the client's sleep before a retry).
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class PatientsApi(Protocol):
@@ -78,6 +81,10 @@ class SyncClient(FlowClient, Protocol):
         """How many requests the client sends at once (the sync never asks for more)."""
         ...
 
-    def with_options(self, *, pacer: Pacer) -> SyncClient:
-        """A view whose every attempt is spaced by ``pacer`` (how the sync finds a rate limit)."""
+    def with_options(
+        self, *, pacer: Pacer | None, wrap_sleep: Callable[[Sleep], Sleep]
+    ) -> SyncClient:
+        """A view whose every attempt is spaced by ``pacer`` (how the sync finds a rate limit),
+        and whose wait before a retry is wrapped by ``wrap_sleep`` (the sync frees the record's
+        slot meanwhile)."""
         ...

@@ -14,6 +14,7 @@ The engine is typed against :class:`~legithealth_async.flows.protocols.SyncClien
 uses of the client), so it can be tested on an in-memory fake; the client does not import it.
 """
 
+from .breaker import ServerUnavailableError
 from .diff import PatchPlan, plan_patch
 from .engine import DEFAULT_CONCURRENCY, SyncOptions, SyncSession, sync_patients
 from .journal import EXPORT_COLUMNS, Journal, JournalEntry, JournalMismatchError
@@ -44,6 +45,7 @@ __all__ = [
     "PatchPlan",
     "PatientRecord",
     "RecordSource",
+    "ServerUnavailableError",
     "SyncOptions",
     "SyncOutcome",
     "SyncSession",

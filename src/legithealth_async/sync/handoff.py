@@ -3,9 +3,11 @@
 - :class:`WorkQueue`: records for a pool of at most ``workers`` tasks, each started the first
   time it is needed and working on one record after another (starting an anyio task per record
   cost ~25% of the engine's CPU, ``benchmarks/LIMITS.md``).
-- :class:`InOrder`: outcomes put by position and handed out in input order; the reader is woken
-  only when the next one in order arrives (a memory object stream woke it, with a checkpoint on
-  each side, for every outcome).
+- :class:`Completed`: outcomes handed out as they complete (the default): a slow record holds
+  back nothing but itself;
+- :class:`InOrder`: outcomes put by position and handed out in input order (``ordered=True``);
+  the reader is woken only when the next one in order arrives (a memory object stream woke it,
+  with a checkpoint on each side, for every outcome).
 
 Both are used from one event loop (like the client): their methods that do not wait are plain
 calls.
@@ -97,6 +99,44 @@ class InOrder(Generic[T]):
                 self._on_read()
                 yield value
             if self._total is not None and self._next >= self._total:
+                return
+            self._wake = anyio.Event()
+            await self._wake.wait()
+
+
+class Completed(Generic[T]):
+    """Values read in the order they are put (completion order), as soon as each one is.
+
+    The same calls as :class:`InOrder` (``put`` takes a position, which is ignored), so the sync
+    uses either. ``on_read`` is called as each value is handed out.
+    """
+
+    def __init__(self, on_read: Callable[[], None]) -> None:
+        self._ready: deque[T] = deque()
+        self._read = 0
+        self._total: int | None = None
+        self._wake = anyio.Event()
+        self._on_read = on_read
+
+    def put(self, position: int, value: T) -> None:
+        """A value is done (its position is not needed: it goes out after those done before)."""
+        self._ready.append(value)
+        self._wake.set()
+
+    def end(self, total: int) -> None:
+        """``total`` values in all are put or will be; none after."""
+        self._total = total
+        self._wake.set()
+
+    async def read(self) -> AsyncGenerator[T]:
+        """Each value as it is put; ends after the ``total``-th."""
+        while True:
+            while self._ready:
+                value = self._ready.popleft()
+                self._read += 1
+                self._on_read()
+                yield value
+            if self._total is not None and self._read >= self._total:
                 return
             self._wake = anyio.Event()
             await self._wake.wait()

@@ -72,6 +72,8 @@ class RatePacer:
         self._last = -math.inf  # when the last paced request passed
         self.decreases = 0
         """How many times the rate was lowered."""
+        self.throttled = 0
+        """How many 429 answers it was told of."""
 
     @property
     def rate(self) -> float | None:
@@ -103,6 +105,8 @@ class RatePacer:
         """Note an answer (429 or not) to the request that got ``ticket``."""
         now = self._clock()
         horizon = now - self._span
+        if throttled:
+            self.throttled += 1
         if not throttled:
             self._accepted.append(now)
         elif ticket >= self._fresh:  # a 429 to a request sent before the last decrease

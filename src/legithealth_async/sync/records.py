@@ -28,8 +28,10 @@ Both readers apply the same rules to the same data: every text value is stripped
 whitespace (so ``" P1"``, ``"P1\t"`` and ``"P1"`` are one external id; a value left empty is
 "not given"); a value that still holds a control character (NUL included) or a lone surrogate
 is refused with a reason; a frequency's ``every`` is 1 to 9999 in both. A JSONL line nested too
-deeply to parse fails alone. A CSV row spanning many lines (an unmatched quote swallowing the
-rows after it) is refused line by line: every physical line is accounted for.
+deeply to parse fails alone. A CSV quote left open (swallowing the line breaks and rows after
+it) costs the one row it starts in, refused with the reason: the reader resynchronises at the
+next line, which is read as a row (a quoted field may span at most 8 lines, closing into one
+row of the header's width).
 """
 
 from __future__ import annotations
@@ -479,14 +481,81 @@ def _has_surrogates(values: list[str]) -> bool:
     return any("\udc80" <= ch <= "\udcff" for value in values for ch in value)
 
 
-def _csv_header(reader: Any) -> list[str] | None:
-    """The header row, checked (None for an empty file); ``ValueError`` for a bad one."""
+class _CsvLines:
+    """The physical lines of a CSV text, read into rows one start line at a time.
+
+    A row is the one line at its start, or (a quoted field holding line breaks) the fewest lines
+    from it, at most ``SYNC_CSV_MAX_ROW_LINES``, that close every quote and make one row of the
+    header's width. A start line that is neither (an unclosed quote swallowing the rows after
+    it, or one that closes lines later into something that is not a row) is refused alone, and
+    reading resumes at the line after it: one bad quote is one bad row.
+    """
+
+    def __init__(self, text: Iterator[str]) -> None:
+        self._text = text
+        self._ahead: list[str] = []
+        self.next_line = 1  # the number of the next line to read
+
+    def _peek(self, count: int) -> list[str]:
+        while len(self._ahead) < count:
+            line = next(self._text, None)
+            if line is None:
+                break
+            self._ahead.append(line)
+        return self._ahead[:count]
+
+    def take(self, width: int | None) -> tuple[int, list[str] | None, str | None] | None:
+        """The next row's first line, then its cells or the reason it is refused; None at the
+        end. ``width`` is the header's (None: reading the header)."""
+        first = self._peek(1)
+        if not first:
+            return None
+        start = self.next_line
+        cells = _one_row(first)
+        if cells is not None:
+            return self._taken(start, 1, cells, None)
+        quotes = first[0].count('"')
+        if quotes % 2 == 0:  # every quote closed, yet not a row: a quote out of place
+            return self._taken(start, 1, None, "a quote is not closed where expected")
+        for span in range(2, C.SYNC_CSV_MAX_ROW_LINES + 1):
+            lines = self._peek(span)
+            if len(lines) < span:
+                break
+            quotes += lines[-1].count('"')
+            if quotes % 2 == 0:
+                cells = _one_row(lines)
+                if cells is not None and (width is None or len(cells) == width):
+                    return self._taken(start, span, cells, None)
+                break
+        return self._taken(
+            start, 1, None, "a quote opened on this line is not closed on it or on a row"
+        )
+
+    def _taken(
+        self, start: int, span: int, cells: list[str] | None, why: str | None
+    ) -> tuple[int, list[str] | None, str | None]:
+        del self._ahead[:span]
+        self.next_line += span
+        return start, cells, why
+
+
+def _one_row(lines: list[str]) -> list[str] | None:
+    """The cells of ``lines`` when they make exactly one CSV row, else None."""
     try:
-        row = next(reader)
-    except StopIteration:
-        return None
+        rows = list(csv.reader(lines, strict=True))
     except csv.Error:
-        raise ValueError("the CSV header row is malformed") from None
+        return None
+    return rows[0] if len(rows) == 1 else None
+
+
+def _csv_header(lines: _CsvLines) -> list[str] | None:
+    """The header row, checked (None for an empty file); ``ValueError`` for a bad one."""
+    taken = lines.take(None)
+    if taken is None:
+        return None
+    _, row, _ = taken
+    if row is None:
+        raise ValueError("the CSV header row is malformed")
     header = [h.strip() for h in row]
     if _has_surrogates(header):
         raise ValueError("the CSV header row is not valid UTF-8")
@@ -497,15 +566,6 @@ def _csv_header(reader: Any) -> list[str] | None:
             f"{', '.join(CSV_COLUMNS)} (externalId required)"
         )
     return header
-
-
-def _unread_lines(first: int, last: int, why: str) -> Iterator[BadRecord]:
-    """One failure per physical line of a span that could not be read as rows."""
-    yield _bad(first, "MalformedRow", f"the row is not valid CSV: {why} (lines {first}-{last})")
-    for number in range(first + 1, last + 1):
-        yield _bad(
-            number, "MalformedRow", f"not read as a row: inside the CSV row begun on line {first}"
-        )
 
 
 def _csv_row(header: list[str], row: list[str], start: int) -> RecordSource | None:
@@ -526,30 +586,17 @@ def _csv_row(header: list[str], row: list[str], start: int) -> RecordSource | No
 
 
 def _iter_csv(stream: io.BufferedReader) -> Iterator[RecordSource]:
-    """Every physical line is a row, part of a (quoted, multi-line) row, blank, or reported."""
+    """Each row, or the line it starts on refused with the reason (see :class:`_CsvLines`)."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text, strict=True)
-    header = _csv_header(reader)
+    lines = _CsvLines(iter(text))
+    header = _csv_header(lines)
     if header is None:
         return
-    last_line = reader.line_num
-    while True:
-        start = last_line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            last_line = reader.line_num
-            yield from _unread_lines(start, last_line, "a quote is not closed where expected")
-            continue
-        last_line = reader.line_num
-        lines = last_line - start + 1
-        item = _csv_row(header, row, start)
-        swallowing = isinstance(item, BadRecord) and item.error == "MalformedRow"
-        if lines > C.SYNC_CSV_MAX_ROW_LINES or (lines > 1 and swallowing):
-            yield from _unread_lines(start, last_line, "a quoted field spans too many lines")
-        elif item is not None:
+    while (taken := lines.take(len(header))) is not None:
+        start, row, why = taken
+        if row is None:
+            yield _bad(start, "MalformedRow", f"the row is not valid CSV: {why}")
+        elif (item := _csv_row(header, row, start)) is not None:
             yield item
 
 
