@@ -9,6 +9,7 @@ signal, :class:`MaybeApplied`, which the exactly-once layer (``_exactly_once.py`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -21,6 +22,7 @@ import anyio
 import httpx
 
 from . import _constants as C
+from . import _observe
 from ._body import Reply
 from ._exchange import Exchanger, Outgoing, encode_json, encode_query
 from ._generated.types import ParseError
@@ -346,6 +348,9 @@ async def send(
     """
     sender.check_usable()
     request = sender.build(call, extras)
+    observed = None if _observe.observer is None else _observe.current_call.get()
+    if observed is not None and (propagated := observed.headers()):
+        request = dataclasses.replace(request, headers=(*request.headers, *propagated))
     attempt = 0
     while True:
         attempt += 1
@@ -354,10 +359,17 @@ async def send(
         if isinstance(outcome, Result):
             answer = outcome.answer
             _log_attempt(call, request, answer.status_code, started, attempt, answer.request_id)
+            if observed is not None:
+                _observe_attempt(
+                    observed, call, request, started, answer.status_code, None, answer.request_id
+                )
             return outcome
         error = outcome.error
         rid = error.request_id if isinstance(error, _WITH_REQUEST_ID) else None
         _log_attempt(call, request, _outcome_name(error), started, attempt, rid)
+        if observed is not None:
+            status = error.status_code if isinstance(error, _WITH_REQUEST_ID) else None
+            _observe_attempt(observed, call, request, started, status, _error_type(error), rid)
         if outcome.ambiguous and not call.idempotent:
             raise MaybeApplied(outcome.error, retryable=outcome.retryable, delay=outcome.delay)
         if not (outcome.retryable and await attempts.wait(outcome.delay)):
@@ -546,3 +558,33 @@ def _log_attempt(
             attempt,
             request_id or "-",
         )
+
+
+def _error_type(error: LegitHealthError) -> str:
+    """``error.type`` of a failed attempt: the status, or the transport error's class name."""
+    if isinstance(error, APIStatusError):
+        return str(error.status_code)
+    if isinstance(error, APIConnectionError):
+        return error.reason
+    return type(error).__name__
+
+
+def _observe_attempt(
+    observed: _observe.CallScope,
+    call: Call[Any],
+    request: Outgoing,
+    started: float,
+    status: int | None,
+    error_type: str | None,
+    request_id: str | None,
+) -> None:
+    observed.attempt(
+        call.name,
+        request.method,
+        call.path,
+        started=started,
+        ended=time.perf_counter(),
+        status=status,
+        error_type=error_type,
+        request_id=request_id,
+    )
