@@ -35,9 +35,7 @@ def _otlp(kind: str) -> Any:
     cls = {"trace": "OTLPSpanExporter", "metric": "OTLPMetricExporter"}[kind]
     package = "grpc" if transport == "grpc" else "proto.http"
     try:
-        module = __import__(
-            f"opentelemetry.exporter.otlp.{package}.{module_name}", fromlist=[cls]
-        )
+        module = __import__(f"opentelemetry.exporter.otlp.{package}.{module_name}", fromlist=[cls])
     except ImportError as exc:
         raise ConfigurationError(
             f"--otel with OTLP over {transport} needs the OTLP exporter: {_NEEDS}"
