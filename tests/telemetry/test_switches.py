@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,13 @@ def test_cli_otel_refuses_an_unknown_exporter(
     path.write_text('{"externalId": "x1"}\n')
     assert main(["sync", str(path), "--sandbox", "--otel"]) == 2
     assert "OTEL_TRACES_EXPORTER must be otlp, console or none" in capsys.readouterr().err
+
+
+def test_the_docs_example_runs_and_prints_spans_and_metrics() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "observing.md").read_text()
+    [code] = re.findall(r"^```python\n(.*?)^```$", page, re.S | re.M)
+    done = _python(code)
+    assert done.returncode == 0, done.stderr
+    assert '"name": "createPatient"' in done.stdout and '"name": "legithealth.sync"' in done.stdout
+    assert '"legithealth.sync.records.created": 20' in done.stdout
+    assert '"name": "legithealth.sync.records"' in done.stdout
