@@ -129,7 +129,7 @@ class OtelObserver:
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
-            scope = _Call(self, operation, host, port)
+            scope = _Call(self, operation, host, port, recording=span.is_recording())
             try:
                 yield scope
             except BaseException as exc:
@@ -182,11 +182,14 @@ class OtelObserver:
 class _Call:
     """One observed call: its attempts become CLIENT spans, children of the call's span."""
 
-    __slots__ = ("_host", "_observer", "_operation", "_port", "_sent", "last_status")
+    __slots__ = ("_host", "_observer", "_operation", "_port", "_recording", "_sent", "last_status")
 
-    def __init__(self, observer: OtelObserver, operation: str, host: str, port: int) -> None:
+    def __init__(
+        self, observer: OtelObserver, operation: str, host: str, port: int, *, recording: bool
+    ) -> None:
         self._observer = observer
         self._operation = operation
+        self._recording = recording  # False: no SDK samples this trace, so no attempt spans
         self._host = host
         self._port = port
         self._sent: Counter[str] = Counter()
@@ -228,6 +231,10 @@ class _Call:
             o.throttled.add(1, {"legithealth.operation": operation})
         if resends:
             attributes["http.request.resend_count"] = resends
+        if operation == self._operation:  # not a reconciling lookup's
+            self.last_status = status
+        if not self._recording:
+            return
         if request_id is not None:
             attributes["legithealth.request_id"] = request_id
         now_perf, now_ns = time.perf_counter(), time.time_ns()
@@ -240,8 +247,6 @@ class _Call:
         if error_type is not None:
             span.set_status(Status(StatusCode.ERROR))
         span.end(end_time=_epoch_ns(ended, now_perf, now_ns))
-        if operation == self._operation:  # not a reconciling lookup's
-            self.last_status = status
 
     @contextmanager
     def reconciling(self) -> Iterator[None]:
