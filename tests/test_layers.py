@@ -20,7 +20,8 @@ PACKAGE = "legithealth_async"
 #: Lowest first. A module is placed by its longest matching prefix.
 LAYERS: list[tuple[str, ...]] = [
     ("_version",),
-    ("_constants", "_privacy", "_logs", "_tasks"),
+    ("_constants",),
+    ("_privacy", "_logs", "_tasks", "_observe"),
     ("errors",),  # its constructors keep only the server codes and ids _privacy lets through
     ("_generated", "sandbox"),  # the generated client; the sandbox (never imports the facade)
     ("models",),
@@ -37,6 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("client",),
     ("flows",),  # multi-call workflows, and the protocols the sync and flows need of a client
     ("sync",),
+    ("telemetry",),  # the OpenTelemetry observer (an extra), installed into _observe
     ("cli",),
     ("demo",),  # runs the CLI against the sandbox
     ("",),  # the package itself (its __init__ re-exports the public names)

@@ -384,3 +384,29 @@ async def test_no_patient_value_reaches_spans_metrics_or_logs(
     for text in (exported, logged):
         for canary in (*CANARIES, *patient_ids):
             assert canary not in text, canary
+
+
+async def test_429s_are_counted_and_the_pacers_rate_is_a_gauge(
+    otel: Otel, legithealth_sandbox: Sandbox
+) -> None:
+    sb = legithealth_sandbox
+    sb.faults.set("getPatients", FaultPlan(rate_limit_rate=1.0, retry_after="0", limit=1))
+    async with LegitHealth(
+        sb.token, base_url=sb.base_url, transport=sb.transport(), retry_policy=FAST
+    ) as lh:
+        await lh.patients.get("a449")
+    assert (
+        otel.total("legithealth.client.rate_limited", **{"legithealth.operation": "getPatients"})
+        == 1
+    )
+
+    from legithealth_async import _observe
+
+    observer = _observe.observer
+    assert observer is not None
+    rate: list[float | None] = [None]
+    with observer.sync_run(8, lambda: rate[0]):
+        assert otel.points("legithealth.sync.pacer.rate") == []  # no limit met: no value
+        rate[0] = 12.5
+        [(attributes, value)] = otel.points("legithealth.sync.pacer.rate")
+        assert value == 12.5 and set(attributes) == {"legithealth.sync.run"}
