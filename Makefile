@@ -44,25 +44,29 @@ docs-strict: $(STAMP)
 	@tmp=$$(mktemp -d) && $(BIN)/mkdocs build --quiet --strict --site-dir $$tmp; \
 	  status=$$?; rm -rf $$tmp; exit $$status
 
-## make generate: delete generated/ and regenerate it from openapi/legit-health.yaml; the sandbox
-## ships a copy of the contract inside the package (a test fails when the two differ).
+## make generate: delete generated/ and regenerate it from openapi/legit-health.yaml plus our marks
+## in openapi/legit-health.overlay.yaml; the sandbox ships the merged contract inside the package
+## (a test fails when it differs from base + overlay).
 generate: $(STAMP)
 	scripts/generate.sh generated
-	cp openapi/legit-health.yaml src/legithealth_async/sandbox/openapi.yaml
+	$(BIN)/python scripts/overlay.py apply > src/legithealth_async/sandbox/openapi.yaml.new
+	mv src/legithealth_async/sandbox/openapi.yaml.new src/legithealth_async/sandbox/openapi.yaml
 
 ## make update-spec SPEC=path-or-url: take a new Swagger 2.0 / OpenAPI 3.x document (JSON or YAML;
 ## a path, file:// or https:// URL), convert it (swagger2openapi, installed into the venv on first
 ## use), normalise it, regenerate and run the contract tests in a temporary folder, and swap the
 ## result in only when all of that passed; then print what changed (scripts/update_spec.py).
+## Our marks (openapi/legit-health.overlay.yaml) are put on the new document first: a mark whose
+## target it no longer has stops the update, named; ALLOW_STALE_MARKS=1 goes on anyway.
 update-spec: $(STAMP)
 	@test -n "$(SPEC)" || { echo "usage: make update-spec SPEC=path-or-file-url" >&2; exit 2; }
-	$(BIN)/python scripts/update_spec.py "$(SPEC)"
+	$(BIN)/python scripts/update_spec.py "$(SPEC)" $(if $(ALLOW_STALE_MARKS),--allow-stale-marks)
 
 ## make check-generated: fails when generated/ differs from a fresh generation (new files too).
 check-generated: $(STAMP)
 	@tmp=$$(mktemp -d) && scripts/generate.sh $$tmp && \
 	if diff -r generated/_generated $$tmp/_generated; then \
-	  echo "generated/ matches openapi/legit-health.yaml"; rm -rf $$tmp; \
+	  echo "generated/ matches openapi/legit-health.yaml + its overlay"; rm -rf $$tmp; \
 	else \
 	  echo "generated/ is stale or hand-edited: run 'make generate' and commit the result" >&2; \
 	  rm -rf $$tmp; exit 1; \

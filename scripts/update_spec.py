@@ -5,12 +5,17 @@
    ``scripts/update_spec_tools/package-lock.json``, installed on first use into the venv, dev-only).
 3. Normalise it: paths and components sorted by name, every other key in a canonical order,
    one YAML style, so a diff between two versions shows only what changed.
-4. Validate it (openapi-spec-validator), regenerate the client into a temporary folder, and run
-   the contract tests on the new spec and its generation there.
-5. Only when all of that succeeded: swap in the spec, its sandbox copy and the generated package.
-   A failure at any step leaves ``openapi/`` and ``generated/`` untouched.
-6. Print what changed: operations, schemas and fields added, removed or changed, and the
-   operations that have no facade method or no sandbox rule yet.
+4. Put our marks on it (``openapi/legit-health.overlay.yaml``, scripts/overlay.py). A mark whose
+   target the new document no longer has (a renamed field, a removed schema) stops the update,
+   naming the mark, unless ``--allow-stale-marks``: the overlay must be fixed first.
+5. Validate base + overlay (openapi-spec-validator), regenerate the client into a temporary
+   folder, and run the contract tests there, with the checks that protect users: no unclassified
+   or PHI field in a model's repr, the sandbox still refusing values outside the known ones.
+6. Only when all of that succeeded: swap in the spec, the sandbox's merged copy and the
+   generated package. A failure at any step leaves ``openapi/`` and ``generated/`` untouched.
+7. Print what changed: operations, schemas and fields added, removed or changed, the fields no
+   mark classifies yet (hidden from repr), and the operations that have no facade method or no
+   sandbox rule yet (the sandbox answers them 501; ``call_generated`` calls them).
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from overlay import BASE as SPEC
+from overlay import OVERLAY, apply, dump, stale, unclassified, unstated_assumptions
+from overlay import load as load_overlay
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = Path(__file__).resolve().parent / "update_spec_tools"
-SPEC = Path("openapi/legit-health.yaml")
 SANDBOX_COPY = Path("src/legithealth_async/sandbox/openapi.yaml")
 GENERATED = Path("generated")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -143,13 +150,6 @@ def normalise(node: Any, where: tuple[str, ...] = ()) -> Any:
     return {key: normalise(node[key], (*where, str(key))) for key in _keys(node, where)}
 
 
-def dump(document: dict[str, Any]) -> str:
-    """One YAML style for every spec (block style, 100 columns, unicode kept)."""
-    return yaml.safe_dump(
-        document, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
-    )
-
-
 # -- 4: validate, generate, test ---------------------------------------------------------------
 
 
@@ -160,7 +160,8 @@ def generate(root: Path, text: str, work: Path) -> Path:
     shutil.copytree(root / "openapi", stage / "openapi")
     (stage / SPEC).write_text(text, encoding="utf-8")
     (stage / "scripts").mkdir()
-    shutil.copy2(root / "scripts" / "generate.sh", stage / "scripts" / "generate.sh")
+    for script in ("generate.sh", "overlay.py"):
+        shutil.copy2(root / "scripts" / script, stage / "scripts" / script)
     dest = work / "generated"
     done = subprocess.run(  # noqa: S603 - our own tools, argument lists
         [str(stage / "scripts" / "generate.sh"), str(dest)],
@@ -207,8 +208,8 @@ def contract_tests(root: Path, spec: Path, package: Path) -> None:
 # -- 5: swap -----------------------------------------------------------------------------------
 
 
-def swap(root: Path, text: str, package: Path) -> None:
-    """Put the new spec, its sandbox copy and the generated package in place."""
+def swap(root: Path, text: str, merged: str, package: Path) -> None:
+    """Put the new spec, the sandbox's merged copy and the generated package in place."""
     target = root / GENERATED / package.name
     backup = target.with_name(target.name + ".old")
     shutil.rmtree(backup, ignore_errors=True)
@@ -221,8 +222,8 @@ def swap(root: Path, text: str, package: Path) -> None:
             backup.rename(target)
         raise
     shutil.rmtree(backup, ignore_errors=True)
-    for path in (root / SPEC, root / SANDBOX_COPY):
-        path.write_text(text, encoding="utf-8")
+    (root / SPEC).write_text(text, encoding="utf-8")
+    (root / SANDBOX_COPY).write_text(merged, encoding="utf-8")
 
 
 # -- 6: what changed ---------------------------------------------------------------------------
@@ -294,9 +295,19 @@ def missing_code(root: Path, operation_ids: list[str]) -> tuple[list[str], list[
     return no_facade, no_sandbox
 
 
-def report(root: Path, old: dict[str, Any], new: dict[str, Any]) -> str:
-    """The change report printed at the end."""
-    lines: list[str] = []
+def report(
+    root: Path,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    marks: dict[str, Any],
+    gone: list[str],
+) -> str:
+    """The change report printed at the end (``old`` and ``new``: the bases; ``marks``: the
+    overlay; ``gone``: its marks that no longer apply)."""
+    merged = apply(new, marks)
+    lines: list[str] = [
+        f"mark no longer applies (ignored until the overlay is fixed): {mark}" for mark in gone
+    ]
     old_ops, new_ops = operations(old), operations(new)
     added, removed, changed = _diff(old_ops, new_ops)
     lines += [f"operation added: {op} ({new_ops[op]['method and path']})" for op in added]
@@ -316,6 +327,11 @@ def report(root: Path, old: dict[str, Any], new: dict[str, Any]) -> str:
             lines.append(
                 f"field changed: {name}.{f} {old_fields[name][f]} -> {new_fields[name][f]}"
             )
+    lines += [f"not yet classified (hidden from repr): {field}" for field in unclassified(merged)]
+    lines += [
+        f"assumption to check against the new text: {target}"
+        for target in unstated_assumptions(new, marks)
+    ]
     no_facade, no_sandbox = missing_code(root, sorted(new_ops))
     lines += [f"no facade method yet: {op}" for op in no_facade]
     lines += [f"no sandbox rule yet (it answers 501): {op}" for op in no_sandbox]
@@ -325,8 +341,15 @@ def report(root: Path, old: dict[str, Any], new: dict[str, Any]) -> str:
 # -- the command -------------------------------------------------------------------------------
 
 
-def update(source: str, root: Path, tools_dir: Path, *, run_tests: bool = True) -> str:
-    """Steps 1-6; returns the change report. Raises UpdateError with the tree untouched."""
+def update(
+    source: str,
+    root: Path,
+    tools_dir: Path,
+    *,
+    run_tests: bool = True,
+    allow_stale_marks: bool = False,
+) -> str:
+    """Steps 1-7; returns the change report. Raises UpdateError with the tree untouched."""
     from openapi_spec_validator import validate
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
@@ -340,11 +363,27 @@ def update(source: str, root: Path, tools_dir: Path, *, run_tests: bool = True) 
             validate(new)
         except OpenAPIValidationError as exc:
             raise UpdateError(f"the document is not valid OpenAPI: {exc.message}") from None
+        marks = load_overlay(root / OVERLAY)
+        gone = stale(new, marks)
+        if gone and not allow_stale_marks:
+            raise UpdateError(
+                "marks of ours no longer apply to the new document (a field or schema renamed "
+                f"or removed): move or drop them in {OVERLAY}, or pass --allow-stale-marks:\n"
+                + "\n".join(f"  {mark}" for mark in gone)
+            )
+        merged = apply(new, marks)
+        try:
+            validate(merged)
+        except OpenAPIValidationError as exc:
+            raise UpdateError(f"with our overlay, it is not valid OpenAPI: {exc.message}") from None
         package = generate(root, text, work)
+        merged_text = dump(merged)
         if run_tests:
-            contract_tests(root, work / "stage" / SPEC, package)
-        swap(root, text, package)
-    return report(root, old, new)
+            merged_path = work / "contract.yaml"
+            merged_path.write_text(merged_text, encoding="utf-8")
+            contract_tests(root, merged_path, package)
+        swap(root, text, merged_text, package)
+    return report(root, old, new, marks, gone)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,15 +403,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-contract-tests", action="store_true", help="swap in without running them first"
     )
+    parser.add_argument(
+        "--allow-stale-marks",
+        action="store_true",
+        help="go on when marks of the overlay no longer apply (they are listed, then dropped)",
+    )
     args = parser.parse_args(argv)
     try:
         changes = update(
-            args.spec, args.root.resolve(), args.tools, run_tests=not args.no_contract_tests
+            args.spec,
+            args.root.resolve(),
+            args.tools,
+            run_tests=not args.no_contract_tests,
+            allow_stale_marks=args.allow_stale_marks,
         )
     except UpdateError as exc:
         print(f"error: {exc}\nnothing was changed.", file=sys.stderr)
         return 1
-    print(f"updated {SPEC}, {SANDBOX_COPY} and {GENERATED}/")
+    print(f"updated {SPEC}, {SANDBOX_COPY} (with {OVERLAY}) and {GENERATED}/")
     print(changes)
     return 0
 

@@ -288,3 +288,22 @@ def status_operation() -> dict[str, Any]:
             },
         }
     }
+
+
+#: Facts: the operations the public documentation names; any real spec has them too (and the
+#: sandbox a rule for each).
+DOCUMENTED_OPERATIONS = frozenset(
+    {
+        "createPatient",
+        "getPatientsAuthTokens",
+        "createEpisodeOfCare",
+        "createEncounter",
+        "getPatients",
+        "getEpisodesOfCare",
+        "patchPatient",
+        "patchEpisodeOfCare",
+        "createPractitioner",
+        "getPractitionerSpecialties",
+        "getPractitionerAuthTokens",
+    }
+)

@@ -1,15 +1,19 @@
-"""The import graph of ``src/legithealth_async``: no circle, and no import from a lower layer up.
+"""The import graph of ``src/legithealth_async``: a few named tiers, nothing importing up a tier,
+no circle, and the sandbox apart (ARCHITECTURE.md explains them).
 
-The layers are the table below (ARCHITECTURE.md explains them). A module may import modules of a
-lower layer; inside one package (``resources``, ``sync``, ``flows``) its modules may import each
-other, without a circle. Every import counts: at module level, inside functions, and under
-``TYPE_CHECKING`` (a type-only import up is still a dependency up).
+A module is placed by the first component of its name (a package places all its modules), matched
+against the patterns of ``TIERS``: a new module in ``sync/`` lands in "workflows" with no edit
+here, and a new top-level module must be given a tier. A module imports from its own tier or any
+tier below. Every import counts: at module level, inside functions, and under ``TYPE_CHECKING``
+(a type-only import up is still a dependency up).
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -17,39 +21,54 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "src" / "legithealth_async"
 PACKAGE = "legithealth_async"
 
-#: Lowest first. A module is placed by its longest matching prefix.
-LAYERS: list[tuple[str, ...]] = [
-    ("_version",),
-    ("_constants",),
-    ("_privacy", "_logs", "_tasks", "_observe"),
-    ("errors",),  # its constructors keep only the server codes and ids _privacy lets through
-    ("_generated", "sandbox"),  # the generated client; the sandbox (never imports the facade)
-    ("models",),
-    ("_wire",),
-    ("_validation", "_retry", "_body", "pagination"),
-    ("_http11",),  # HTTP/1.1 on asyncio's sockets (the default transport on asyncio)
-    ("_transport",),  # the transports offered, and the choice of the default
-    ("_config",),
-    ("_exchange",),  # one request sent and its answer read (the client's own transport direct)
-    ("_send",),
-    ("_exactly_once", "_generated_call"),
-    ("_session",),
-    ("resources",),
-    ("client",),
-    ("flows",),  # multi-call workflows, and the protocols the sync and flows need of a client
-    ("sync",),
-    ("telemetry",),  # the OpenTelemetry observer (an extra), installed into _observe
-    ("cli",),
-    ("demo",),  # runs the CLI against the sandbox
-    ("",),  # the package itself (its __init__ re-exports the public names)
+#: Lowest first: (name, patterns matched against the first component of a module's name).
+TIERS: list[tuple[str, tuple[str, ...]]] = [
+    # defaults, redaction, log filters, task groups, the error tree, the retry policy
+    (
+        "foundation",
+        (
+            "_version",
+            "_constants",
+            "_privacy",
+            "_logs",
+            "_tasks",
+            "errors",
+            "_retry",
+            "_observe",
+            "_telemetry*",
+            "telemetry*",
+        ),
+    ),
+    # the API's contract: public models, the seam to the generated code, input checks, paging
+    ("contract", ("_generated", "models", "_wire", "_validation", "pagination", "_overlay*")),
+    # the transports: one interface, one implementation per way of sending, the choice
+    ("wire", ("_transports",)),
+    # one call: settings, request building, the retry loop, exactly-once, the session
+    (
+        "request path",
+        (
+            "_config",
+            "_options",
+            "_answer",
+            "_request",
+            "_classify",
+            "_attempt_log",
+            "_sender",
+            "_send",
+            "_exactly_once",
+            "_generated_call",
+            "_session",
+        ),
+    ),
+    # what users hold: the resources and the client
+    ("client", ("resources", "client")),
+    # many calls: workflows and the bulk sync (typed against flows/protocols.py, not the client)
+    ("workflows", ("flows", "sync", "fhir*")),
+    # programs: the command line, the demo, and the package's re-exports
+    ("apps", ("cli", "demo", "")),
 ]
-
-#: Known upward imports, each with who removes it. Keep this empty when you can.
-KNOWN_UPWARD: dict[tuple[str, str], str] = {}
-
-
-#: Known circles inside one package (edges ignored by the circle check), with who removes them.
-KNOWN_CIRCLE_EDGES: dict[tuple[str, str], str] = {}
+#: Apart: imports nothing of the facade; only the apps tier imports it.
+SANDBOX = "sandbox"
 
 
 def _module_name(path: Path) -> str:
@@ -96,55 +115,41 @@ def _graph() -> dict[str, set[str]]:
     return graph
 
 
-def _layer(module: str) -> int:
-    best, rank = -1, -1
-    for index, prefixes in enumerate(LAYERS):
-        for prefix in prefixes:
-            head = module.split(".")[0]
-            if (prefix == "" and module == "") or (prefix and head == prefix):
-                if len(prefix) >= best:
-                    best, rank = len(prefix), index
-    if rank < 0:
-        raise AssertionError(f"{module or PACKAGE!r} is in no layer: add it to LAYERS")
-    return rank
+def tier(module: str) -> int:
+    """The rank of ``module``'s tier (AssertionError if no pattern places it)."""
+    first = module.split(".")[0]
+    for rank, (_, patterns) in enumerate(TIERS):
+        if any(fnmatch.fnmatchcase(first, p) if p else first == "" for p in patterns):
+            return rank
+    raise AssertionError(f"{module or PACKAGE!r} is in no tier: add it to TIERS (ARCHITECTURE.md)")
 
 
-def _top(module: str) -> str:
-    return module.split(".")[0]
+def _target(dep: str, graph: Mapping[str, object]) -> str:
+    """The module an import names (``from .pkg import name`` may name a module or an object)."""
+    return dep if dep in graph else dep.rsplit(".", 1)[0]
 
 
-def test_every_module_has_a_layer() -> None:
-    for module in _graph():
-        _layer(module)
-
-
-def test_no_import_runs_up_a_layer() -> None:
-    graph = _graph()
-    upward = []
+def upward(graph: Mapping[str, set[str]]) -> list[str]:
+    """Every import that runs up a tier, out of the sandbox, or into it from below the apps."""
+    apps = len(TIERS) - 1
+    found = []
     for module, deps in graph.items():
-        for dep in deps:
-            dep_module = dep if dep in graph else dep.rsplit(".", 1)[0]
-            same_package = _top(module) == _top(dep_module) and module != ""
-            if same_package or _layer(dep_module) < _layer(module):
-                continue
-            if (_top(module), _top(dep_module)) in KNOWN_UPWARD:
-                continue
-            upward.append(f"{module or PACKAGE} -> {dep_module}")
-    assert upward == [], "imports from a lower layer up (see ARCHITECTURE.md)"
+        in_sandbox = module.split(".")[0] == SANDBOX
+        for dep in map(functools.partial(_target, graph=graph), deps):
+            to_sandbox = dep.split(".")[0] == SANDBOX
+            if in_sandbox or to_sandbox:
+                ok = in_sandbox == to_sandbox or (to_sandbox and tier(module) == apps)
+            else:
+                ok = tier(dep) <= tier(module)
+            if not ok:
+                found.append(f"{module or PACKAGE} -> {dep}")
+    return sorted(found)
 
 
-def test_no_import_circle() -> None:
-    graph = _graph()
-    known = set(KNOWN_UPWARD)
-    edges: dict[str, set[str]] = {}
-    for m, deps in graph.items():
-        targets = {d if d in graph else d.rsplit(".", 1)[0] for d in deps}
-        edges[m] = {
-            t
-            for t in targets
-            if (_top(m), _top(t)) not in known and (m, t) not in KNOWN_CIRCLE_EDGES
-        }
-    circles: list[list[str]] = []
+def circles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """Every circle of imports found by a depth-first walk (the package's ``__init__`` aside)."""
+    edges = {m: {_target(d, graph) for d in deps} for m, deps in graph.items()}
+    found: list[list[str]] = []
     state: dict[str, int] = {}
 
     def visit(node: str, path: list[str]) -> None:
@@ -153,7 +158,7 @@ def test_no_import_circle() -> None:
             if nxt == "" or nxt not in edges:
                 continue
             if state.get(nxt) == 1:
-                circles.append([*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt])
+                found.append([*path[path.index(nxt) :], nxt] if nxt in path else [node, nxt])
             elif nxt not in state:
                 visit(nxt, [*path, nxt])
         state[node] = 2
@@ -161,10 +166,47 @@ def test_no_import_circle() -> None:
     for module in sorted(edges):
         if module not in state:
             visit(module, [module])
-    assert circles == []
+    return found
+
+
+def test_every_module_has_a_tier() -> None:
+    for module in _graph():
+        if module.split(".")[0] != SANDBOX:
+            tier(module)
+
+
+def test_no_import_runs_up_a_tier_or_across_the_sandbox_line() -> None:
+    assert upward(_graph()) == [], "see ARCHITECTURE.md"
+
+
+def test_no_import_circle() -> None:
+    assert circles(_graph()) == []
+
+
+def test_the_checks_catch_what_they_are_for() -> None:
+    graph = {
+        "errors": {"client"},  # foundation -> client: up
+        "_send": {"_session"},  # same tier, but a circle with the next line
+        "_session": {"_send"},
+        "sandbox.app": {"models"},  # out of the sandbox
+        "resources.patients": {"sandbox.app"},  # into the sandbox from below the apps
+        "demo": {"sandbox.app", "cli"},  # fine
+        "cli": set(),
+        "client": set(),
+        "models": set(),
+    }
+    assert upward(graph) == [
+        "errors -> client",
+        "resources.patients -> sandbox.app",
+        "sandbox.app -> models",
+    ]
+    assert circles(graph) == [["_send", "_session", "_send"]]
+    with pytest.raises(AssertionError, match="in no tier"):
+        tier("_brand_new")
+    assert tier("sync.breaker") == tier("sync")  # a new module in a package needs no edit
 
 
 @pytest.mark.parametrize("module", ["sandbox.app", "sandbox.server", "sandbox.sandbox"])
 def test_the_sandbox_never_imports_the_facade(module: str) -> None:
     deps = _graph()[module]
-    assert {_top(d) for d in deps} <= {"sandbox"}
+    assert {d.split(".")[0] for d in deps} <= {SANDBOX}

@@ -40,7 +40,7 @@ import httpcore
 import httpx
 
 from . import _constants as C
-from ._transport import environment_proxy, is_loopback
+from ._transports.sharded import environment_proxy, is_loopback
 from .errors import ConfigurationError
 
 __all__ = ["Settings", "is_in_process", "resolve_settings"]

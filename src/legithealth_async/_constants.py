@@ -25,10 +25,10 @@ DEFAULT_MAX_RETRIES: Final = 4
 DEFAULT_MAX_IN_FLIGHT: Final = 64
 DEFAULT_KEEPALIVE_EXPIRY: Final = 30.0
 #: The transport a client makes for itself: "auto" ("asyncio", the lean HTTP/1.1 pool, on
-#: asyncio; httpx's sharded pools on trio or with HTTP/2), "asyncio" or "httpx" (_transport.py).
+#: asyncio; httpx's sharded pools on trio or with HTTP/2), "asyncio" or "httpx" (_transports/).
 DEFAULT_TRANSPORT: Final = "auto"
 #: Connections per pool of the default transport (httpcore's per-request cost grows with the
-#: square of a pool's size; see _transport.py).
+#: square of a pool's size; see _transports/sharded.py).
 POOL_SHARD_SIZE: Final = 4
 
 #: One attempt's total deadline (send, wait, read the whole answer) when none is given:

@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from ._send import Attempts, MaybeApplied
+from ._answer import MaybeApplied
+from ._send import Attempts
 from .errors import AmbiguousOutcomeError, APIStatusError, LegitHealthError
 
 R = TypeVar("R")

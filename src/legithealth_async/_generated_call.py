@@ -7,10 +7,12 @@ from types import ModuleType
 from typing import Any
 
 from ._wire import Call
+from ._wire import endpoint as _endpoint
 from .errors import ValidationError
 
-#: A generated endpoint module (``..._generated.api.<tag>.<operation>``) or its ``_get_kwargs``.
-Endpoint = ModuleType | Callable[..., dict[str, Any]]
+#: An operation's ``operationId`` (``"getServiceStatus"``), or its generated endpoint module
+#: (``..._generated.api.<tag>.<operation>``) or that module's ``_get_kwargs``.
+Endpoint = str | ModuleType | Callable[..., dict[str, Any]]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -28,6 +30,8 @@ def generated_call(
     idempotent: bool | None,
 ) -> Call[Any]:
     """The :class:`Call` of a generated endpoint with its arguments (any 2xx succeeds)."""
+    if isinstance(endpoint, str):
+        endpoint = _endpoint(endpoint)
     build = getattr(endpoint, "_get_kwargs", endpoint)
     if not callable(build):
         raise ValidationError("endpoint", "not a generated endpoint module or its _get_kwargs")

@@ -14,8 +14,11 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import httpx
 
 from . import _observe
+from ._answer import Answer, Result
 from ._exactly_once import create_once
-from ._send import Answer, Attempts, Extras, RequestOptions, Result, Sender, send
+from ._options import Extras, RequestOptions
+from ._send import Attempts, send
+from ._sender import Sender
 from ._wire import Call
 from .errors import UnexpectedResponseError
 
@@ -84,6 +87,7 @@ class Session:
         return await send(self.sender, call, self.options, attempts, extras)
 
     async def _reconcile(self, find: Find[L, T], attempts: Attempts) -> Result[T] | None:
+        """``_find`` for a create whose outcome is unknown (a span of its own when observed)."""
         observed = None if _observe.observer is None else _observe.current_call.get()
         if observed is None:
             return await self._find(find, attempts)

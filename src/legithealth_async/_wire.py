@@ -9,10 +9,16 @@ request models, and answers are parsed in one strict pass by the generated publi
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import importlib
+import pkgutil
+import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
+from ._generated import api as _api
 from ._generated import models as gen
 from ._generated.api.encounters import create_encounter
 from ._generated.api.episodes_of_care import (
@@ -34,6 +40,7 @@ from ._generated.api.practitioners import (
 from ._generated.models.patient_create import PatientCreateKwargs
 from ._generated.models.patient_patch import PatientPatchKwargs
 from ._generated.types import ParseError
+from .errors import ValidationError
 from .models import AuthToken, Encounter, EpisodeOfCare, Patient, Practitioner
 
 T = TypeVar("T")
@@ -355,3 +362,20 @@ GET_PRACTITIONER_AUTH_TOKENS = Operation(
     True,
     pins=_pin_tokens,
 )
+
+
+def endpoint(operation_id: str) -> ModuleType:
+    """The generated endpoint module of an operation, by its ``operationId`` (``getPatients``)
+    or its module's name (``get_patients``), whatever tag the spec files it under: how
+    ``call_generated`` reaches an operation that has no method yet."""
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
+    known: list[str] = []
+    for tag in pkgutil.iter_modules(_api.__path__, _api.__name__ + "."):
+        package = importlib.import_module(tag.name)
+        for module in pkgutil.iter_modules(package.__path__):
+            if module.name == name:
+                return importlib.import_module(f"{tag.name}.{name}")
+            known.append(module.name)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValidationError("endpoint", f"no operation {operation_id!r} in the contract{hint}")

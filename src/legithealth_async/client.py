@@ -14,10 +14,13 @@ from . import _constants as C
 from ._config import resolve_settings
 from ._generated_call import Endpoint, generated_call
 from ._logs import redact_httpx_logs_for
+from ._options import Pacer, RequestOptions
+from ._request import client_headers
 from ._retry import RetryPolicy
-from ._send import Pacer, RequestOptions, Sender
+from ._sender import Sender
 from ._session import Session
-from ._transport import DefaultTransport, TransportName
+from ._transports.base import Transport
+from ._transports.choice import TransportName, open_transport
 from .errors import ConfigurationError
 from .resources import Encounters, EpisodesOfCare, Patients, Practitioners
 
@@ -138,15 +141,16 @@ class LegitHealthView:
     ) -> Any:
         """Call an operation that has no method here yet, through this client's request path.
 
-        ``endpoint`` is a generated endpoint module (or its ``_get_kwargs``); ``args`` and
-        ``kwargs`` are its parameters. Retries, the in-flight limit, the deadline, the size bound
-        and the error mapping apply as to any call. Any 2xx succeeds; ``parse`` turns the JSON
-        answer (None when empty) into a value (default: the JSON itself). Reads (GET/HEAD) are
-        retried after an ambiguous failure; anything else raises
+        ``endpoint`` is the operation's ``operationId`` as the spec names it (or a generated
+        endpoint module, or its ``_get_kwargs``); ``args`` and ``kwargs`` are its parameters
+        (snake_case, as the generated module takes them). Retries, the in-flight limit, the
+        deadline, the size bound and the error mapping apply as to any call. Any 2xx succeeds;
+        ``parse`` turns the JSON answer (None when empty) into a value (default: the JSON
+        itself). Reads (GET/HEAD) are retried after an ambiguous failure; anything else raises
         :class:`~legithealth_async.errors.AmbiguousOutcomeError` unless ``idempotent=True``::
 
-            from legithealth_async._generated.api.<tag> import <new_operation>
-            value = await lh.call_generated(<new_operation>, ..., parse=<Model>.from_dict)
+            status = await lh.call_generated("getServiceStatus")
+            value = await lh.call_generated("<operationId>", ..., parse=<Model>.from_dict)
         """
         call = generated_call(endpoint, args, kwargs, parse=parse, idempotent=idempotent)
         return await self._session.call(call)
@@ -161,10 +165,10 @@ class LegitHealth(LegitHealthView):
             patient = await lh.patients.create(external_id="a449666c710c", email="...")
 
     ``api_token`` and ``base_url`` default to ``LEGITHEALTH_API_TOKEN`` / ``LEGITHEALTH_BASE_URL``.
-    One ``httpx.AsyncClient`` per client, closed by ``async with`` or :meth:`aclose`. At most
+    One connection pool per client, closed by ``async with`` or :meth:`aclose`. At most
     ``max_in_flight`` requests are in flight at once, over as many connections.
     ``transport`` names the client's own transport (made at the first request, see
-    ``_transport.py``): ``"auto"`` (``"asyncio"`` on asyncio, ``"httpx"`` on trio or with
+    ``_transports/choice.py``): ``"auto"`` (``"asyncio"`` on asyncio, ``"httpx"`` on trio or with
     ``http2``), ``"asyncio"`` (a lean HTTP/1.1 pool on asyncio's own sockets) or ``"httpx"``
     (httpx's pool split into pools of 4); or it is an ``httpx.AsyncBaseTransport`` of yours
     (e.g. the sandbox's). Or pass a whole ``http_client`` of your own (yours to close; give it
@@ -200,11 +204,12 @@ class LegitHealth(LegitHealthView):
             raise ConfigurationError("max_in_flight must be at least 1")
         if max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be at least 1")
-        http = _http_client(url, settings.proxy, max_in_flight, transport, http_client, http2)
         redact_httpx_logs_for(httpx.URL(url))
         sender = Sender(
-            http=http,
-            owns_http=http_client is None,
+            transport=_transport(settings.proxy, max_in_flight, transport, http_client, http2),
+            headers=client_headers(
+                None if http_client is None else http_client.headers, settings.token
+            ),
             base_url=url,
             token=settings.token,
             max_in_flight=max_in_flight,
@@ -244,62 +249,21 @@ class LegitHealth(LegitHealthView):
         )
 
 
-class _NoCookies(httpx.Cookies):
-    """A cookie store that keeps nothing (a server's Set-Cookie is ignored)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        """Keep nothing."""
-
-
-def _http_client(
-    url: str,
+def _transport(
     proxy: str | None,
     max_in_flight: int,
     transport: httpx.AsyncBaseTransport | TransportName | None,
     http_client: httpx.AsyncClient | None,
     http2: bool,
-) -> httpx.AsyncClient:
-    if transport is not None and http_client is not None:
-        raise ConfigurationError("pass either transport or http_client, not both")
+) -> Transport:
     if http2 and importlib.util.find_spec("h2") is None:
         raise ConfigurationError(
             "http2=True needs the h2 package: pip install 'legithealth-async[http2]'"
         )
-    if http_client is not None:
-        return http_client  # used as it is: its own base_url and settings are not touched
-    if not isinstance(transport, httpx.AsyncBaseTransport):
-        transport = _default_transport(
-            transport or C.DEFAULT_TRANSPORT, proxy, max_in_flight, http2
-        )
-    http = httpx.AsyncClient(
-        base_url=url,
-        transport=transport,
-        headers={"User-Agent": C.USER_AGENT},
-        follow_redirects=False,
-        # Proxies are the transport's: with trust_env, httpx would mount a pool of its
-        # own (TLS context and all) for every proxy the environment names.
-        trust_env=False,
-    )
-    # The API authenticates by token and sets no cookie we need: httpx's extraction
-    # (a urllib request and response emulated per answer) is ~9% of a request's CPU.
-    http._cookies = _NoCookies()
-    return http
-
-
-def _deadline(value: float | None, default: float | None) -> float | None:
-    if value is None:
-        return default
-    if not value > 0:
-        raise ConfigurationError("attempt_deadline must be positive")
-    return value
-
-
-def _default_transport(
-    name: TransportName, proxy: str | None, max_in_flight: int, http2: bool
-) -> DefaultTransport:
     try:
-        return DefaultTransport(
-            name,
+        return open_transport(
+            transport or C.DEFAULT_TRANSPORT,
+            http_client,
             max_connections=max_in_flight,
             shard_size=C.POOL_SHARD_SIZE,
             keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
@@ -308,6 +272,14 @@ def _default_transport(
         )
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
+
+
+def _deadline(value: float | None, default: float | None) -> float | None:
+    if value is None:
+        return default
+    if not value > 0:
+        raise ConfigurationError("attempt_deadline must be positive")
+    return value
 
 
 def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:

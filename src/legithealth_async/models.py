@@ -1,11 +1,14 @@
 """The models users pass and get back: generated from the spec, frozen, keyword-only, safe to print.
 
-Each class is generated from ``openapi/legit-health.yaml`` by the templates in
-``openapi/templates`` (``make generate``): a new field in the spec is a typed attribute here with
-no hand edit. Answers are parsed in one strict pass (``from_dict``); fields the spec does not know
-are kept, read-only, in ``model_extra``. Fields marked ``x-pii`` in the spec (names, email, phone,
-birth date, external ids, tokens) and ``model_extra`` are left out of ``repr``, so logging or
-printing a model never leaks patient data.
+Each class is generated from ``openapi/legit-health.yaml`` plus our marks in
+``openapi/legit-health.overlay.yaml`` by the templates in ``openapi/templates``
+(``make generate``): a new field in the spec is a typed attribute here with no hand edit. Answers
+are parsed in one strict pass (``from_dict``); fields the spec does not know are kept, read-only,
+in ``model_extra``. Patient data is hidden by default: ``repr`` shows only the fields the overlay
+marks ``x-shown`` (known not to be patient data: ids the API assigns, codes, statuses, flags, the
+API's own timestamps). Names, email, phone, birth date, gender, language, external ids, tokens,
+``model_extra`` and any field nobody classified yet (a vendor's new one) are left out, so logging
+or printing a model never leaks patient data.
 
 Codes are open strings: ``PathologyCode``, ``BodySiteCode``, ``FrequencyUnit``, ``Gender``,
 ``EpisodeOfCareStatus`` and ``EncounterStatus`` hold the known values as constants (for

@@ -13,7 +13,7 @@ from pytest_httpx import HTTPXMock
 
 from legithealth_async import ConfigurationError, LegitHealth
 from legithealth_async._config import is_in_process
-from legithealth_async._transport import environment_proxy, is_loopback
+from legithealth_async._transports.sharded import environment_proxy, is_loopback
 from legithealth_async.sandbox import Sandbox
 
 from .conftest import BASE, TOKEN

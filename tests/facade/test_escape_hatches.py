@@ -151,3 +151,20 @@ async def test_a_generated_write_is_never_repeated_blind(
     with pytest.raises(AmbiguousOutcomeError):
         await lh.call_generated(create_practitioner, body=body)
     assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_an_operation_by_its_operation_id_needs_no_private_import(
+    lh: LegitHealth, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(json=[{"code": "dermatology", "name": "Dermatology"}])
+    assert await lh.call_generated("getPractitionerSpecialties") == [
+        {"code": "dermatology", "name": "Dermatology"}
+    ]
+    assert httpx_mock.get_requests()[0].url.path.endswith("/practitioners/specialties")
+    with pytest.raises(ValidationError) as raised:
+        await lh.call_generated("getPractitionerSpecialty")
+    assert str(raised.value) == (
+        "endpoint: no operation 'getPractitionerSpecialty' in the contract"
+        " (did you mean 'get_practitioner_specialties'?)"
+    )
+    assert len(httpx_mock.get_requests()) == 1  # nothing sent for the unknown one

@@ -12,8 +12,10 @@ import pytest
 from _toolkit import no_sleep
 
 from legithealth_async import RetryPolicy
+from legithealth_async._answer import MaybeApplied
 from legithealth_async._exactly_once import create_once
-from legithealth_async._send import Attempts, MaybeApplied, RequestOptions
+from legithealth_async._options import RequestOptions
+from legithealth_async._send import Attempts
 from legithealth_async.errors import (
     AmbiguousOutcomeError,
     APITimeoutError,

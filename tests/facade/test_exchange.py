@@ -1,4 +1,4 @@
-"""The request as it goes on the wire (``_exchange``): built by the client, not by httpx.
+"""The request as it goes on the wire (``_request``): built by the client, not by httpx.
 
 The client encodes queries and JSON bodies itself (so the asyncio transport can be called without
 httpx's objects); what it sends must be byte-for-byte what httpx's ``params=``/``json=`` send.
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pytest_httpx import HTTPXMock
 
 from legithealth_async import LegitHealth
-from legithealth_async._exchange import encode_json, encode_query
+from legithealth_async._request import encode_json, encode_query
 
 from .conftest import BASE, TOKEN, patient_json
 

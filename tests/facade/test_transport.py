@@ -20,30 +20,33 @@ import pytest
 import sniffio
 import trio
 import trustme
-from _toolkit import no_sleep
+from _toolkit import no_sleep, tcp_server
 
 from legithealth_async import LegitHealth, RetryPolicy
-from legithealth_async import _transport as T
-from legithealth_async._transport import (
-    DefaultTransport,
-    ShardedTransport,
-    choose,
-    environment_proxy,
-)
+from legithealth_async._transports import sharded as T
+from legithealth_async._transports.choice import ChosenTransport, choose
+from legithealth_async._transports.sharded import ShardedTransport, environment_proxy
+from legithealth_async._transports.via_httpx import HttpxTransport
 from legithealth_async.errors import APIConnectionError, ConfigurationError
 from legithealth_async.sandbox import Sandbox, SandboxServer
 
 TRANSPORTS = ("asyncio", "httpx")
 
 
-def _default(lh: LegitHealth) -> DefaultTransport:
-    transport = lh._session.sender._http._transport
-    assert isinstance(transport, DefaultTransport)
+def _default(lh: LegitHealth) -> ChosenTransport:
+    transport = lh._session.sender.transport
+    assert isinstance(transport, ChosenTransport)
     return transport
 
 
-def _shards(lh: LegitHealth) -> ShardedTransport:
+def _chosen(lh: LegitHealth) -> object:
+    """The transport the client chose (httpx's, unwrapped from its adapter)."""
     inner = _default(lh).inner
+    return inner.inner if isinstance(inner, HttpxTransport) else inner
+
+
+def _shards(lh: LegitHealth) -> ShardedTransport:
+    inner = _chosen(lh)
     assert isinstance(inner, ShardedTransport)
     return inner
 
@@ -86,6 +89,8 @@ def test_constructing_a_client_makes_no_pool_and_no_tls_context(
     monkeypatch.setattr(httpx, "create_ssl_context", counted)
     monkeypatch.setattr(T, "_contexts", {})
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.hospital.test:3128")  # no proxy pool either
+    # Nor an httpx.AsyncClient (built only to be unpacked, it mounted a proxy pool of its own).
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", lambda *a, **kw: made.append("client"))
     clients = [
         LegitHealth("t", base_url="https://api.test/v1", max_in_flight=100, transport=name)
         for name in ("auto", *TRANSPORTS)
@@ -93,7 +98,6 @@ def test_constructing_a_client_makes_no_pool_and_no_tls_context(
     assert made == []
     for lh in clients:
         assert _default(lh).inner is None
-        assert lh._session.sender._http._mounts == {}  # httpx mounts no proxy pool of its own
     assert made == []
 
 
@@ -137,11 +141,11 @@ def test_transport_choice() -> None:
     assert asyncio.run(auto(True)) == "httpx"  # the asyncio transport speaks HTTP/1.1 only
     assert trio.run(auto, False) == "httpx"  # the asyncio transport is asyncio-only
     with pytest.raises(ValueError, match=r"HTTP/1\.1 only"):
-        DefaultTransport(
+        ChosenTransport(
             "asyncio", max_connections=1, shard_size=1, keepalive_expiry=1, http2=True, proxy=None
         )
     with pytest.raises(ValueError, match=r"http:// proxies only"):
-        DefaultTransport(
+        ChosenTransport(
             "asyncio",
             max_connections=1,
             shard_size=1,
@@ -156,7 +160,9 @@ def test_transport_choice() -> None:
 def test_an_injected_transport_is_used_as_is(legithealth_sandbox: Sandbox) -> None:
     transport = legithealth_sandbox.transport()
     lh = LegitHealth("t", base_url=legithealth_sandbox.base_url, transport=transport)
-    assert lh._session.sender._http._transport is transport
+    used = lh._session.sender.transport
+    assert isinstance(used, HttpxTransport)
+    assert used.inner is transport
 
 
 # ------------------------------------------------------------------------------ the httpx pools
@@ -251,7 +257,7 @@ async def test_a_create_whose_answer_was_lost_is_looked_up_not_resent(
             patient = await lh.patients.create(external_id="lost-answer", email="a@example.org")
             # "auto" on asyncio is the asyncio transport (the default).
             expected = "ShardedTransport" if name == "httpx" else "Http11Transport"
-            assert type(_default(lh).inner).__name__ == expected
+            assert type(_chosen(lh)).__name__ == expected
     assert patient.external_id == "lost-answer"
     assert legithealth_sandbox.create_attempts("lost-answer") == 1  # never sent twice
     assert [f for f in legithealth_sandbox.faults.fired if f[1] == "drop_after"]
@@ -394,7 +400,7 @@ def test_trio_runs_the_default_client(legithealth_sandbox: Sandbox) -> None:
     async def main(url: str, token: str) -> str:
         async with LegitHealth(token, base_url=url) as lh:
             made = await lh.patients.create(external_id="on-trio", email="t@example.org")
-            assert isinstance(_default(lh).inner, ShardedTransport)
+            assert isinstance(_chosen(lh), ShardedTransport)
             return made.external_id
 
     with SandboxServer(legithealth_sandbox) as server:
@@ -406,15 +412,26 @@ async def test_auto_keeps_to_httpx_when_httpx_is_mocked(httpx_mock: Any) -> None
     httpx_mock.add_response(json=[])
     async with LegitHealth("t", base_url="https://api.test/v1") as lh:
         assert await lh.patients.get("x") is None
-        assert isinstance(_default(lh).inner, ShardedTransport)
+        assert isinstance(_chosen(lh), ShardedTransport)
 
 
-async def test_cookies_a_server_sets_are_neither_kept_nor_sent(httpx_mock: Any) -> None:
-    # The API authenticates by token; httpx's cookie extraction cost ~9% of a request's CPU.
-    httpx_mock.add_response(json=[], headers={"Set-Cookie": "lb=abc; Path=/"})
-    httpx_mock.add_response(json=[])
-    async with LegitHealth("t", base_url="https://api.test/v1") as lh:
-        await lh.patients.get("x")
-        await lh.patients.get("y")
-        assert not lh._session.sender._http.cookies
-    assert all("cookie" not in r.headers for r in httpx_mock.get_requests())
+@pytest.mark.parametrize("name", TRANSPORTS)
+async def test_a_cookie_a_server_sets_is_never_sent_back(name: str) -> None:
+    # The API authenticates by token: no transport keeps a cookie jar (httpx's extraction, a
+    # urllib request and response emulated per answer, cost ~9% of a request's CPU).
+    heads: list[bytes] = []
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            heads.append((await reader.readuntil(b"\r\n\r\n")).lower())
+            cookie = b"set-cookie: lb=abc; Path=/\r\n" if len(heads) == 1 else b""
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n" + cookie + b"\r\n[]")
+            await writer.drain()
+
+    async with tcp_server(connection) as port:
+        base = f"http://127.0.0.1:{port}/v1"
+        async with LegitHealth("t", base_url=base, transport=name) as lh:  # type: ignore[arg-type]
+            for external_id in ("x", "y", "z"):
+                assert await lh.patients.get(external_id) is None
+    assert len(heads) == 3
+    assert [h for h in heads if b"\r\ncookie:" in h] == []

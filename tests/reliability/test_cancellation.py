@@ -18,8 +18,9 @@ from _toolkit import BlockingSleep, Recorder, cancel_when, wait_until
 from anyio import wait_all_tasks_blocked
 
 from legithealth_async import LegitHealth, RetryPolicy
-from legithealth_async._http11 import Http11Transport
-from legithealth_async._transport import ShardedTransport
+from legithealth_async._transports.http11 import Http11Transport
+from legithealth_async._transports.sharded import ShardedTransport
+from legithealth_async._transports.via_httpx import HttpxTransport
 from legithealth_async.sandbox import FaultPlan, Sandbox, SandboxServer
 from legithealth_async.sync import Journal, SyncOutcome, sync_patients
 
@@ -31,7 +32,9 @@ COUNT = 800
 def _nothing_in_use(lh: LegitHealth) -> list[Callable[[], bool]]:
     """Check that no connection of the client's transport is in use (at most its limit remain
     open); return a check per connection that it is closed (for after ``aclose``)."""
-    inner = lh._session.sender._http._transport.inner  # type: ignore[attr-defined]
+    inner = lh._session.sender.transport.inner  # type: ignore[attr-defined]
+    if isinstance(inner, HttpxTransport):
+        inner = inner.inner
     if isinstance(inner, ShardedTransport):
         pools = [shard._pool for shard in inner._shards]
         connections = [c for pool in pools for c in pool.connections]

@@ -4,16 +4,17 @@ and ids and tokens are random unless a seed is given."""
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from _toolkit import status_operation
+from _toolkit import DOCUMENTED_OPERATIONS, status_operation
 
 from legithealth_async.sandbox import Sandbox
-from legithealth_async.sandbox.spec import SPEC_PATH
+from legithealth_async.sandbox.spec import SPEC_PATH, load_contract
 
 from .conftest import patient_body
 
@@ -96,8 +97,26 @@ async def test_an_operation_without_a_rule_answers_501_naming_it(tmp_path: Path)
     assert unauthenticated.status_code == 401  # auth still comes first
     assert created.status_code == 201  # the rest of the world is unaffected
     assert sandbox.unimplemented_operations == ["getServiceStatus"]
-    assert Sandbox().unimplemented_operations == []
     assert sandbox.answer_violations == []
+
+
+async def test_the_bundled_contracts_operations_without_a_rule_are_reported_and_answer_501() -> (
+    None
+):
+    # A grown spec keeps the suite green: an operation nobody wrote a sandbox rule for yet is
+    # reported (as `make update-spec` prints it), and answers 501; it never fails the suite.
+    sandbox = Sandbox(seed=1)
+    missing = sandbox.unimplemented_operations
+    if missing:
+        warnings.warn(f"no sandbox rule yet (it answers 501): {', '.join(missing)}", stacklevel=1)
+    contract = load_contract()
+    async with sandbox.client() as http:
+        for operation_id in missing:
+            op = contract.operations[operation_id]
+            path = "/".join(s if not s.startswith("{") else "x" for s in op.segments)
+            assert (await http.request(op.method, "/" + path)).status_code == 501
+    implemented = set(contract.operations) - set(missing)
+    assert implemented >= DOCUMENTED_OPERATIONS  # the documented ones always have a rule
 
 
 async def _first_ids(sandbox: Sandbox) -> tuple[str, str]:

@@ -181,6 +181,8 @@ def test_jsonl_full_fidelity(tmp_path: Path) -> None:
         "ED80@headFront:tracked:2w",
     ]
     assert "Ada" not in repr(record) and "example.org" not in repr(record)
+    assert "female" not in repr(record) and "'es'" not in repr(record)
+    assert "EA90" in repr(record)  # codes are shown
 
 
 def test_same_content_same_hash_in_either_format(tmp_path: Path) -> None:

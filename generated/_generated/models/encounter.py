@@ -34,7 +34,7 @@ class Encounter:
 
     id: str
     episode_of_care_id: str
-    planned_for: datetime.datetime
+    planned_for: datetime.datetime = field(repr=False)
     status: str
     """See EncounterStatus for the known values (the set may grow)."""
     external_id: str | None = field(default=None, repr=False)

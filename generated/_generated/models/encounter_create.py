@@ -29,7 +29,7 @@ class EncounterCreate:
 
     """
 
-    planned_for: datetime.datetime
+    planned_for: datetime.datetime = field(repr=False)
     """In the future → `scheduled`; now or in the past → `ready`."""
     external_id: str | None = field(default=None, repr=False)
     """An id in the integrator's platform. Assumption: any non-empty string of at most 255

@@ -30,7 +30,7 @@ class Error:
 
     success: bool
     """Always false."""
-    message: str
+    message: str = field(repr=False)
     error_code: str | None = None
     """Assumption: a stable machine-readable code (VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND,
     PATIENT_ALREADY_EXISTS, PRACTITIONER_ALREADY_EXISTS, ACTIVE_EPISODE_OF_CARE_EXISTS,

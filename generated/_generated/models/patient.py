@@ -48,9 +48,9 @@ class Patient:
     email: str | None = field(default=None, repr=False)
     phone: str | None = field(default=None, repr=False)
     birth_date: datetime.date | None = field(default=None, repr=False)
-    gender: str | None = None
+    gender: str | None = field(default=None, repr=False)
     """Assumption: an open string in answers (see Gender for the known values)."""
-    language: str | None = None
+    language: str | None = field(default=None, repr=False)
     model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
     """Fields of the answer that the spec does not know (raw JSON values), read-only."""
 

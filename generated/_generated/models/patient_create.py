@@ -48,9 +48,9 @@ class PatientCreate:
     phone: str | None = field(default=None, repr=False)
     """Assumption: E.164."""
     birth_date: datetime.date | None = field(default=None, repr=False)
-    gender: str | None = None
+    gender: str | None = field(default=None, repr=False)
     """Gender lists the known values (the server decides)."""
-    language: str | None = None
+    language: str | None = field(default=None, repr=False)
     """Assumption: an ISO 639-1 language code."""
     conditions: Sequence[ConditionInput] | None = None
     model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)

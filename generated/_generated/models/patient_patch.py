@@ -43,9 +43,9 @@ class PatientPatch:
     email: str | None = field(default=None, repr=False)
     phone: str | None = field(default=None, repr=False)
     birth_date: datetime.date | None = field(default=None, repr=False)
-    gender: str | None = None
+    gender: str | None = field(default=None, repr=False)
     """Gender lists the known values (the server decides)."""
-    language: str | None = None
+    language: str | None = field(default=None, repr=False)
     conditions: Sequence[ConditionInput] | None = None
     model_extra: Mapping[str, Any] = field(default_factory=no_extra, repr=False, compare=False)
     """Fields of the answer that the spec does not know (raw JSON values), read-only."""

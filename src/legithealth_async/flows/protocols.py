@@ -12,7 +12,7 @@ from typing import Protocol, Unpack
 
 from .._generated.models.patient_create import PatientCreateKwargs
 from .._generated.models.patient_patch import PatientPatchKwargs
-from .._send import Pacer
+from .._options import Pacer
 from ..models import EpisodeOfCare, Patient
 from ..pagination import Lookup
 

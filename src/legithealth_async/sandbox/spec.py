@@ -1,9 +1,11 @@
 """The contract the sandbox serves: the OpenAPI document and its operation table.
 
-The sandbox ships a byte-for-byte copy of ``openapi/legit-health.yaml`` (``openapi.yaml`` beside
-this module) so that an installed wheel can run it; a test fails when the copy drifts from the
-contract. Everything the sandbox knows about the wire (paths, methods, parameters, body schemas,
-the auth header) is read from this document, never written by hand.
+The sandbox ships the contract with our marks (``openapi.yaml`` beside this module):
+``openapi/legit-health.yaml`` with ``openapi/legit-health.overlay.yaml`` applied (``make
+generate`` writes it), so that an installed wheel can run it with the known values it checks; a
+test fails when the copy drifts from base + overlay. Everything the sandbox knows about the wire
+(paths, methods, parameters, body schemas, the auth header) is read from this document, never
+written by hand.
 """
 
 from __future__ import annotations

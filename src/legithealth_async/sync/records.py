@@ -98,7 +98,8 @@ class PatientRecord:
     ``None`` fields are "not given": never sent, never compared. ``conditions`` lists the
     conditions the patient must have (others on Legit.Health are left alone); an untracked
     condition has ``is_tracked=False``. ``line`` is where the record came from, when known.
-    Personal fields are hidden from ``repr``.
+    Personal fields (gender and language too, as in the generated models) are hidden from
+    ``repr``.
     """
 
     external_id: str = field(repr=False)
@@ -107,8 +108,8 @@ class PatientRecord:
     email: str | None = field(default=None, repr=False)
     phone: str | None = field(default=None, repr=False)
     birth_date: dt.date | None = field(default=None, repr=False)
-    gender: str | None = None
-    language: str | None = None
+    gender: str | None = field(default=None, repr=False)
+    language: str | None = field(default=None, repr=False)
     conditions: tuple[ConditionInput, ...] = ()
     line: int | None = None
     #: Set on the record :meth:`validated` returns (never by ``__init__`` or ``replace``).

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .errors import UnexpectedResponseError
+from ..errors import UnexpectedResponseError
 
 
 @dataclass(frozen=True, slots=True, repr=False)

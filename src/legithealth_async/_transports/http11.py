@@ -8,7 +8,7 @@ CPU a create against aiohttp's ~285-340 (``benchmarks/LIMITS.md``): aiohttp's pe
 for this client.
 
 A proxy (``http://``, from the environment or ``proxy=``) is used through a ``CONNECT`` tunnel.
-What it does not do, so that the choice (``_transport``) never picks it then: HTTP/2, a proxy
+What it does not do, so that the choice (``choice.py``) never picks it then: HTTP/2, a proxy
 that is not ``http://``, and any event loop but asyncio's. TLS is verified with the shared
 context.
 
@@ -31,9 +31,10 @@ from typing import NoReturn
 import httptools  # type: ignore[import-untyped, unused-ignore]
 import httpx
 
-from . import _constants as C
-from ._body import BoundedBody, Reply, checked_encoding
-from .errors import UnexpectedResponseError
+from .. import _constants as C
+from ..errors import UnexpectedResponseError
+from .base import Bounds, Outgoing
+from .body import BoundedBody, Reply, checked_encoding
 
 #: Headers this transport writes itself (a caller's copy is dropped, never sent twice).
 _OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
@@ -172,7 +173,7 @@ class _Connection(asyncio.Protocol):
 
     # -- one exchange
 
-    async def exchange(
+    async def round_trip(
         self, data: bytes, operation: str, limit: int, phases: Mapping[str, float | None]
     ) -> Reply:
         """Write ``data`` (a whole request) and read its answer."""
@@ -265,7 +266,7 @@ def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return headers
 
 
-class Http11Transport(httpx.AsyncBaseTransport):
+class Http11Transport:
     """A keep-alive pool of at most ``max_connections`` (see the module doc); asyncio only.
 
     ``ssl_context`` gives the verifying TLS context, made off the event loop on first use.
@@ -292,7 +293,21 @@ class Http11Transport(httpx.AsyncBaseTransport):
     def __repr__(self) -> str:
         return f"<Http11Transport max_connections={self._max}>"
 
-    async def exchange(
+    async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
+        """Send ``out`` and read its whole answer, within ``bounds`` (see ``base.py``)."""
+        # asyncio's own deadline (the transport is asyncio-only): half anyio's cost.
+        async with asyncio.timeout(bounds.deadline):
+            return await self._send(
+                out.method,
+                out.url,
+                out.headers,
+                out.content,
+                bounds.phases,
+                bounds.limit,
+                out.operation,
+            )
+
+    async def _send(
         self,
         method: str,
         url: str,
@@ -322,7 +337,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
             connection = self._reused(origin) or await self._connect(origin, phases.get("connect"))
             self._busy.add(connection)
             try:
-                answer = await connection.exchange(data, operation, limit, phases)
+                answer = await connection.round_trip(data, operation, limit, phases)
             except BaseException:
                 connection.close()
                 raise
@@ -392,21 +407,6 @@ class Http11Transport(httpx.AsyncBaseTransport):
             return
         connection.idle_since = asyncio.get_running_loop().time()
         self._idle.setdefault(origin, []).append(connection)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """The same exchange for an ``httpx.Request`` (what the client's own httpx client holds)."""
-        answer = await self.exchange(
-            request.method,
-            str(request.url),
-            request.headers.multi_items(),
-            request.content or None,
-            request.extensions.get("timeout", {}),
-            C.MAX_RESPONSE_BYTES,
-            "request",
-        )
-        decoded = (b"content-encoding", b"content-length")  # the content is decoded
-        headers = [(k, v) for k, v in answer.raw_headers if k.lower() not in decoded]
-        return httpx.Response(answer.status, headers=headers, content=answer.content)
 
     async def aclose(self) -> None:
         """Close every connection (those in use end their exchange with an error)."""

@@ -1,19 +1,10 @@
-"""The transports a client can send through, and the choice of the default.
+"""httpx's pools, sharded (``transport="httpx"``); the TLS context and proxies of every transport.
 
 ``"httpx"``: :class:`ShardedTransport`, httpx's own pool split into pools of a few connections.
 httpcore's pool walks every connection, and for each one every other, on every request
 (``_assign_requests_to_connections``; encode/httpcore#1035): per-request CPU grows with the square
 of the pool size. Each request goes to the pool with the fewest requests in flight. It runs on
 asyncio and trio and speaks HTTP/2 when asked.
-
-``"asyncio"``: :class:`~legithealth_async._http11.Http11Transport`, HTTP/1.1 on asyncio's own
-sockets, parsed by llhttp (asyncio only, HTTP/1.1 only, ``http://`` proxies only). On loopback
-it costs under half of aiohttp's client CPU a request (a create: ~125 against ~285-340 µs) and
-about a sixth of httpx's (``benchmarks/RESULTS.md``, ``LIMITS.md``); aiohttp's transport,
-offered before, lost on every measure and is gone.
-
-``"auto"`` (the default): chosen at the first request by :func:`choose`, from the running event
-loop and ``http2``: ``"asyncio"`` on asyncio, ``"httpx"`` on trio or with HTTP/2.
 
 Every transport is cheap to construct: its pools and its TLS context are made at the first
 request, the TLS context once per process (loading the CA bundle costs ~50 ms of CPU), in a worker
@@ -25,26 +16,17 @@ the token in clear to the proxy).
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import math
 import os
 import ssl
 import threading
 import urllib.request
-from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
 import anyio.to_thread
-import httpcore
 import httpx
-import sniffio
-
-from ._http11 import Http11Transport
-
-TransportName = Literal["auto", "asyncio", "httpx"]
-TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "asyncio", "httpx")
 
 
 def is_loopback(host: str) -> bool:
@@ -105,6 +87,12 @@ class _Lazy:
             self._lock = anyio.Lock()
         async with self._lock:  # one thread makes it; the others wait for it
             return await anyio.to_thread.run_sync(shared_ssl_context, http2)
+
+
+def lazy_ssl_context(http2: bool) -> Callable[[], Awaitable[ssl.SSLContext]]:
+    """The shared TLS context, made at the first call, off the event loop."""
+    lazy = _Lazy()
+    return lambda: lazy.ssl_context(http2)
 
 
 # ------------------------------------------------------------------------------ httpx, sharded
@@ -203,105 +191,3 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         """Close every pool."""
         for shard in self._shards:
             await shard.aclose()
-
-
-# ------------------------------------------------------------------------------ the choice
-
-
-def choose(name: TransportName, *, http2: bool) -> Literal["asyncio", "httpx"]:
-    """The transport ``name`` stands for, on the event loop running now.
-
-    ``"auto"``: on asyncio without HTTP/2, the lean HTTP/1.1 transport (``_http11``); httpx's
-    sharded pools otherwise (trio, HTTP/2), and when httpx's transport is mocked (pytest-httpx,
-    respx), so that a user's mocks see the requests.
-    """
-    if name != "auto":
-        return name
-    if http2 or _httpx_is_mocked():
-        return "httpx"
-    try:
-        library = sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        library = "asyncio"
-    return "asyncio" if library == "asyncio" else "httpx"
-
-
-def _tunnels(proxy: str | None) -> bool:
-    """Whether the asyncio transport can reach the API through ``proxy`` (None: no proxy)."""
-    return proxy is None or httpx.URL(proxy).scheme == "http"
-
-
-_HTTPX_SEND = httpx.AsyncHTTPTransport.handle_async_request
-_HTTPCORE_SEND = httpcore.AsyncConnectionPool.handle_async_request
-
-
-def _httpx_is_mocked() -> bool:
-    """Whether a test library replaced httpx's (pytest-httpx) or httpcore's (respx) sending."""
-    return (
-        httpx.AsyncHTTPTransport.handle_async_request is not _HTTPX_SEND
-        or httpcore.AsyncConnectionPool.handle_async_request is not _HTTPCORE_SEND
-    )
-
-
-class DefaultTransport(httpx.AsyncBaseTransport):
-    """The transport a client makes for itself: ``name`` resolved at the first request."""
-
-    def __init__(
-        self,
-        name: TransportName,
-        *,
-        max_connections: int,
-        shard_size: int,
-        keepalive_expiry: float,
-        http2: bool,
-        proxy: str | None,
-    ) -> None:
-        if name not in TRANSPORT_NAMES:
-            raise ValueError(f"transport must be one of {', '.join(TRANSPORT_NAMES)}")
-        if name == "asyncio" and http2:
-            raise ValueError("the asyncio transport speaks HTTP/1.1 only: use transport='httpx'")
-        if name == "asyncio" and not _tunnels(proxy):
-            raise ValueError(
-                "the asyncio transport goes through http:// proxies only: use transport='httpx'"
-            )
-        self.name = name
-        self._settings: dict[str, Any] = {
-            "max_connections": max_connections,
-            "shard_size": shard_size,
-            "keepalive_expiry": keepalive_expiry,
-            "http2": http2,
-            "proxy": proxy,
-        }
-        self.inner: httpx.AsyncBaseTransport | None = None
-
-    def __repr__(self) -> str:
-        return f"<DefaultTransport {self.name} inner={self.inner!r}>"
-
-    def _make(self) -> httpx.AsyncBaseTransport:
-        s = self._settings
-        chosen = choose(self.name, http2=s["http2"])
-        if chosen == "asyncio" and _tunnels(s["proxy"]):
-            lazy = _Lazy()
-            return Http11Transport(
-                max_connections=s["max_connections"],
-                keepalive_expiry=s["keepalive_expiry"],
-                proxy=s["proxy"],
-                ssl_context=functools.partial(lazy.ssl_context, False),
-            )
-        return ShardedTransport(**s)
-
-    def chosen(self) -> httpx.AsyncBaseTransport:
-        """The transport ``name`` stands for (chosen now, on the running loop, if not yet)."""
-        inner = self.inner
-        if inner is None:
-            inner = self.inner = self._make()
-        return inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the chosen transport (chosen now if this is the first request)."""
-        return await (self.inner or self.chosen()).handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Close the chosen transport, if a request ever chose one."""
-        if self.inner is not None:
-            await self.inner.aclose()

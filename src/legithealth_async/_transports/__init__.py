@@ -1,0 +1,1 @@
+"""The transports: one private interface, implemented once per way of sending."""

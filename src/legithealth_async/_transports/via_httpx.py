@@ -1,0 +1,86 @@
+"""Sending through httpx: an ``httpx.AsyncBaseTransport``, or a user's whole ``AsyncClient``.
+
+- :class:`HttpxTransport` calls a transport's ``handle_async_request`` directly: httpx's sharded
+  pools (``sharded.py``: trio, HTTP/2, ``transport="httpx"``) or a transport of the user's (e.g.
+  the sandbox's). ``AsyncClient.send``'s layers would have nothing to do here (no auth, no hooks,
+  no redirects, no cookies, no proxy mounts: the transport holds the proxy).
+- :class:`HttpxClient` goes through a user's ``http_client`` with ``AsyncClient.send``, so its
+  event hooks, auth and mounts apply. It is the user's to close.
+
+Either way the body is read raw and decoded under the size bound (``body.py``), within the
+deadline (anyio's: httpx closes answers in shielded scopes, which only anyio's deadline respects).
+"""
+
+from __future__ import annotations
+
+import anyio
+import httpx
+
+from .._logs import our_exchange
+from .base import Bounds, Outgoing
+from .body import Reply, read_bounded
+
+
+def _request(out: Outgoing, bounds: Bounds) -> httpx.Request:
+    return httpx.Request(
+        out.method,
+        out.url,
+        headers=out.headers,
+        content=out.content,
+        extensions={"timeout": bounds.phases},
+    )
+
+
+async def _read(operation: str, response: httpx.Response, limit: int) -> Reply:
+    try:
+        content = await read_bounded(operation, response, limit)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await response.aclose()
+    headers = response.headers
+    return Reply(response.status_code, headers, headers.raw, content)
+
+
+class HttpxTransport:
+    """An ``httpx.AsyncBaseTransport``, called directly (closed with the client)."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    def __repr__(self) -> str:
+        return f"<HttpxTransport {self.inner!r}>"
+
+    async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
+        """Send ``out`` through the transport and read its answer whole, within ``bounds``."""
+        # httpx's trace lines of this exchange lose their values (see _logs).
+        with anyio.fail_after(bounds.deadline), our_exchange():
+            response = await self.inner.handle_async_request(_request(out, bounds))
+            return await _read(out.operation, response, bounds.limit)
+
+    async def aclose(self) -> None:
+        """Close the transport."""
+        await self.inner.aclose()
+
+
+class HttpxClient:
+    """A user's ``httpx.AsyncClient``, through ``send`` (its hooks, auth and mounts apply)."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return "<HttpxClient (yours)>"
+
+    async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
+        """Send ``out`` with ``AsyncClient.send`` and read its answer whole, within ``bounds``."""
+        with anyio.fail_after(bounds.deadline), our_exchange():
+            request = _request(out, bounds)
+            response = await self.client.send(request, stream=True, follow_redirects=False)
+            return await _read(out.operation, response, bounds.limit)
+
+    async def aclose(self) -> None:
+        """Nothing: the client is the user's to close."""
