@@ -8,6 +8,7 @@ Public names are the ``__all__`` of the modules below; a name counts as document
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import logging
 import os
@@ -49,9 +50,123 @@ def _cli_help(match: re.Match[str]) -> str:
 
 
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
-    """Collect each page's ``::: path`` directives; put in the command line's help texts."""
+    """Collect each page's ``::: path`` directives; put in the command line's help texts and
+    the tables made from the code (the method index, the error tree, the sandbox's operations)."""
     _directives.update(_DIRECTIVE.findall(markdown))
+    for marker, make in _GENERATED.items():
+        if marker in markdown:
+            markdown = markdown.replace(marker, make())
     return _CLI_HELP.sub(_cli_help, markdown)
+
+
+# ------------------------------------------------------------------ tables made from the code
+
+
+def _call_text(prefix: str, function: Any) -> str:
+    """``lh.patients.get(external_id) -> Patient | None``: the required positional parameters
+    by name, ``...`` for the rest, and the return annotation as written."""
+    signature = inspect.signature(function)
+    names, more = [], False
+    for name, parameter in signature.parameters.items():
+        if name == "self":
+            continue
+        positional = parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+        if positional and parameter.default is parameter.empty:
+            names.append(name)
+        else:
+            more = True
+    args = ", ".join([*names, "..."] if more else names)
+    returns = signature.return_annotation
+    returns = "None" if returns is signature.empty else str(returns).replace("'", "")
+    return f"{prefix}({args}) -> {returns}"
+
+
+def _link(text: str, identifier: str) -> str:
+    return f"[`{text}`][{identifier}]"
+
+
+def _methods(cls: type) -> list[str]:
+    """``cls``'s public methods, its own in source order, then those it inherits."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        for name, value in vars(klass).items():
+            if not name.startswith("_") and inspect.isfunction(value) and name not in names:
+                names.append(name)
+    return names
+
+
+def _method_index() -> str:
+    """Every method a client offers, as ``lh.patients.create(...) -> Patient``, linked to its
+    entry in the reference, with the operation it sends."""
+    import typing
+
+    from legithealth_async.client import LegitHealth, LegitHealthView
+    from legithealth_async.errors import OPERATION_METHODS
+
+    sends = {method: op for op, methods in OPERATION_METHODS.items() for method in methods}
+    client = "legithealth_async.client.LegitHealth"
+    out = ["## The client", "", "| Method | Sends |", "|---|---|"]
+    made = _call_text("LegitHealth", LegitHealth.__init__).replace("-> None", "-> LegitHealth")
+    out.append(f"| {_link(made, client)} | |")
+    for name in _methods(LegitHealth):
+        text = _call_text(f"lh.{name}", getattr(LegitHealth, name))
+        out.append(f"| {_link(text, f'{client}.{name}')} | |")
+    properties = [n for n, v in vars(LegitHealthView).items() if isinstance(v, property)]
+    resources = {}
+    for name in properties:
+        returns = typing.get_type_hints(getattr(LegitHealthView, name).fget)["return"]
+        if isinstance(returns, type) and returns.__module__.startswith("legithealth_async.res"):
+            resources[name] = returns
+        else:
+            out.append(f"| {_link(f'lh.{name} -> {returns.__name__}', f'{client}.{name}')} | |")
+    for attribute, cls in resources.items():
+        title = attribute.replace("_", " ").capitalize()
+        out += ["", f"## {title}", "", "| Method | Sends |", "|---|---|"]
+        path = f"{cls.__module__}.{cls.__qualname__}"
+        for name in _methods(cls):
+            text = _call_text(f"lh.{attribute}.{name}", getattr(cls, name))
+            operation = sends.get(f"{attribute}.{name}", "")
+            out.append(f"| {_link(text, f'{path}.{name}')} | `{operation}` |")
+    return "\n".join(out)
+
+
+def _error_table() -> str:
+    """The error tree by status: what class each answer becomes."""
+    from legithealth_async import errors
+
+    def first_line(cls: type) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0]
+
+    out = ["| Status | Error class | Meaning |", "|---|---|---|"]
+    for status, cls in sorted(errors._BY_STATUS.items()):
+        out.append(f"| {status} | `{cls.__name__}` | {first_line(cls)} |")
+        if status == 409:
+            for code, sub in errors._BY_CODE.items():
+                out.append(f"| 409 `{code}` | `{sub.__name__}` | {first_line(sub)} |")
+    out.append(f"| 5xx | `InternalServerError` | {first_line(errors.InternalServerError)} |")
+    out.append("| any other documented status | `APIStatusError` | the base of the above |")
+    return "\n".join(out)
+
+
+def _sandbox_operations() -> str:
+    """The operationIds of the bundled contract, each with the client methods that send it."""
+    from legithealth_async.errors import OPERATION_METHODS
+    from legithealth_async.sandbox import Sandbox
+
+    out = ["| Operation | Client methods |", "|---|---|"]
+    for operation in sorted(Sandbox().contract.operations):
+        methods = ", ".join(f"`{m}`" for m in OPERATION_METHODS.get(operation, ()))
+        out.append(f"| `{operation}` | {methods} |")
+    return "\n".join(out)
+
+
+_GENERATED = {
+    "<!-- method-index -->": _method_index,
+    "<!-- error-table -->": _error_table,
+    "<!-- sandbox-operations -->": _sandbox_operations,
+}
 
 
 def _public(loader: griffe.GriffeLoader, module_path: str) -> dict[str, list[griffe.Object]]:
@@ -74,7 +189,8 @@ def _documented(chain: list[griffe.Object]) -> bool:
 
 
 def _missing_docstrings(obj: griffe.Object) -> list[str]:
-    """``obj`` (a class or function of ours) and its own public methods without a docstring.
+    """``obj`` (a class or function of ours) and its own public methods and properties without
+    a docstring.
 
     Constants are exempt (their meaning is in the page's prose), and so is the generated code,
     whose docstrings come from the contract.
@@ -85,7 +201,9 @@ def _missing_docstrings(obj: griffe.Object) -> list[str]:
     missing = [] if obj.docstring and obj.docstring.value.strip() else [obj.path]
     if obj.is_class:
         for name, member in obj.members.items():
-            if name.startswith("_") or member.is_alias or not member.is_function:
+            if name.startswith("_") or member.is_alias:
+                continue
+            if not (member.is_function or "property" in member.labels):
                 continue
             if not (member.docstring and member.docstring.value.strip()):
                 missing.append(member.path)

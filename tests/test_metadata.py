@@ -75,3 +75,16 @@ def test_one_version_source() -> None:
         .read_text(encoding="utf-8")
         .split("[project.optional-dependencies]")[0]
     )
+
+
+def test_the_contributor_tools_are_not_in_the_metadata(dist: Path) -> None:
+    """The dev tools are a PEP 735 dependency group, never an extra a user sees (before: a `dev`
+    extra of ~25 requirements, published in the wheel's metadata)."""
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        info = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = HeaderParser().parsestr(archive.read(info).decode("utf-8"))
+    assert "dev" not in (metadata.get_all("Provides-Extra") or [])
+    requires = metadata.get_all("Requires-Dist") or []
+    assert not [r for r in requires if "pytest" in r or "mypy" in r or "ruff" in r]
+    assert {"sandbox", "cli", "http2"} <= set(metadata.get_all("Provides-Extra") or [])

@@ -32,6 +32,7 @@ from .errors import (
     PractitionerAlreadyExistsError,
     RateLimitError,
     UnexpectedResponseError,
+    UnknownKeywordError,
     UnprocessableEntityError,
     ValidationError,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "RetryPolicy",
     "Specialty",
     "UnexpectedResponseError",
+    "UnknownKeywordError",
     "UnprocessableEntityError",
     "ValidationError",
     "login_link",

@@ -22,7 +22,7 @@ from ._options import Extras, RequestOptions
 from ._sender import Sender
 from ._transports.base import Outgoing
 from ._wire import Call
-from .errors import UnexpectedResponseError
+from .errors import UnexpectedResponseError, attempted
 
 T = TypeVar("T")
 
@@ -54,6 +54,8 @@ async def send(
             observe_attempt(observed, call, request.method, outcome, started)
         if isinstance(outcome, Result):
             return outcome
+        # The host, the attempts so far, a 404's likely cause: named in the error's message.
+        attempted(outcome.error, sender.base_url, attempts.failed(call.name))
         if outcome.ambiguous and not call.idempotent:
             raise MaybeApplied(outcome.error, retryable=outcome.retryable, delay=outcome.delay)
         if not (outcome.retryable and await attempts.wait(outcome.delay)):
@@ -84,12 +86,19 @@ class Attempts:
     makes more than ``2 x (1 + max_retries)`` requests (each lookup's first attempt is free).
     """
 
-    __slots__ = ("_policy", "_sleep", "used")
+    __slots__ = ("_failed", "_policy", "_sleep", "used")
 
     def __init__(self, options: RequestOptions) -> None:
         self._policy = options.retry
         self._sleep = options.sleep
         self.used = 0
+        self._failed: dict[str, int] = {}
+
+    def failed(self, operation: str) -> int:
+        """Count a failed attempt of ``operation``; how many it has had in this call (a create
+        sent again after a lookup counts on, for its error's "after n attempts")."""
+        count = self._failed[operation] = self._failed.get(operation, 0) + 1
+        return count
 
     async def wait(self, delay: float | None) -> bool:
         """Take one retry and wait before it; False (no wait) when none may be taken.

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from . import _constants as C
-from .errors import ValidationError
+from .errors import UnknownKeywordError, ValidationError
 from .models import ConditionInput
 
 # Pragmatic, like the server's `format: email`: one @, no spaces, a dot in the domain.
@@ -90,6 +91,25 @@ def birth_date(value: dt.date | None) -> dt.date | None:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise ValidationError("birth_date", "must be a datetime.date")
     return value
+
+
+def keywords(method: str, given: Iterable[str], known: Iterable[str]) -> None:
+    """Every keyword in ``given`` is one ``method`` takes; else the first unknown one, named
+    with the closest known one (``externalId`` -> ``external_id``, ``emial`` -> ``email``)."""
+    names = tuple(known)
+    for keyword in given:
+        if keyword in names:
+            continue
+        if not (keyword.isidentifier() and len(keyword) <= 64):  # never echo what is not a name
+            raise UnknownKeywordError(method, "a keyword", None)
+        snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", keyword).lower()
+        close = [snake] if snake in names else difflib.get_close_matches(keyword, names, n=1)
+        raise UnknownKeywordError(method, keyword, close[0] if close else None)
+
+
+def model_keywords(model: type[Any]) -> tuple[str, ...]:
+    """The Python names of a generated request ``model``'s fields (``model_extra`` included)."""
+    return tuple(f.name for f in dataclasses.fields(model))
 
 
 def require(model: type[Any], fields: Mapping[str, object]) -> None:

@@ -57,6 +57,7 @@ import anyio
 
 from . import _constants as C
 from ._retry import RetryPolicy
+from ._version import __version__
 from .client import LegitHealth
 from .errors import ConfigurationError, LegitHealthError
 from .pagination import first_error
@@ -438,6 +439,8 @@ def _error_exit(exc: BaseException) -> int:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         echo(f"error: the disk is full: {printable(exc.filename or '')}".rstrip(": "), err=True)
         return EXIT_DISK_FULL
+    if isinstance(exc, BrokenPipeError):
+        return _pipe_closed()
     if isinstance(exc, ValueError | OSError | JournalMismatchError):
         echo(f"error: {printable(_file_error(exc))}", err=True)
         return EXIT_USAGE
@@ -585,6 +588,11 @@ def _sync_setup(args: argparse.Namespace) -> tuple[SyncOptions, Sandbox | None]:
         raise ConfigurationError(clash)
     token = args.token if args.token_file is None else _read_token_file(Path(args.token_file))
     sandbox = _sandbox_for(args, journal)
+    if sandbox is None and token is None and not os.environ.get(C.ENV_API_TOKEN):
+        raise ConfigurationError(
+            f"no API token: set ${C.ENV_API_TOKEN}, or give --token-file PATH "
+            "(a file holding the token)"
+        )
     options = SyncOptions(
         file=file,
         fmt=args.format,
@@ -681,6 +689,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="legithealth",
         description="Legit.Health integration: bulk patient sync, its journal, and a sandbox.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sync = sub.add_parser(
@@ -822,7 +831,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        return _pipe_closed()
+
+
+def _pipe_closed() -> int:
+    """Stdout's reader left (``legithealth journal export J | head``): a normal end for a
+    filter, so exit 0 quietly, with stdout pointed at devnull so the interpreter's last flush
+    at exit has nowhere to fail (the way Python's documentation of SIGPIPE advises)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_OK
 
 
 def _entry() -> None:  # pragma: no cover - python -m legithealth_async.cli

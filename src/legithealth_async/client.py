@@ -164,18 +164,24 @@ class LegitHealth(LegitHealthView):
         async with LegitHealth(api_token="...") as lh:
             patient = await lh.patients.create(external_id="a449666c710c", email="...")
 
-    ``api_token`` and ``base_url`` default to ``LEGITHEALTH_API_TOKEN`` / ``LEGITHEALTH_BASE_URL``.
+    ``api_token`` and ``base_url`` default to ``LEGITHEALTH_API_TOKEN`` / ``LEGITHEALTH_BASE_URL``
+    (without either, the real Legit.Health, ``https://api.legit.health/integration/v1``).
     One connection pool per client, closed by ``async with`` or :meth:`aclose`. At most
     ``max_in_flight`` requests are in flight at once, over as many connections.
-    ``transport`` names the client's own transport (made at the first request, see
-    ``_transports/choice.py``): ``"auto"`` (``"asyncio"`` on asyncio, ``"httpx"`` on trio or with
-    ``http2``), ``"asyncio"`` (a lean HTTP/1.1 pool on asyncio's own sockets) or ``"httpx"``
-    (httpx's pool split into pools of 4); or it is an ``httpx.AsyncBaseTransport`` of yours
-    (e.g. the sandbox's). Or pass a whole ``http_client`` of your own (yours to close; give it
-    room for ``max_in_flight`` connections, ideally no more than 32 in one pool).
+
+    ``timeout`` is seconds for each phase, or an ``httpx.Timeout``; by default connect 5 s,
+    read 30 s, write 30 s, pool 60 s (read bounds the wait for each chunk of an answer).
+    ``max_retries`` (default 4) is the retries after the first attempt.
+    ``transport`` names the client's own transport, made at the first request: ``"auto"``
+    (``"asyncio"`` on asyncio, ``"httpx"`` on trio or with ``http2``), ``"asyncio"`` (a lean
+    HTTP/1.1 keep-alive pool on asyncio's own sockets, answers parsed by llhttp) or ``"httpx"``
+    (httpx's pool, split into pools of 4 connections); or it is an
+    ``httpx.AsyncBaseTransport`` of yours (e.g. the sandbox's). Or pass a whole ``http_client``
+    of your own (yours to close; give it room for ``max_in_flight`` connections, ideally no
+    more than 32 in one pool).
     ``retry_policy`` and ``sleep`` let tests pin the backoff.
-    ``attempt_deadline`` bounds one attempt end to end (default: derived from ``timeout``),
-    ``max_response_bytes`` an answer's decoded size.
+    ``attempt_deadline`` bounds one attempt end to end (default: connect + write + 2 x read,
+    95 s with the default timeouts), ``max_response_bytes`` an answer's decoded size.
     """
 
     __slots__ = ()

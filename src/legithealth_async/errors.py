@@ -9,6 +9,7 @@ external id: errors name the operation, the field and the status, never the valu
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from ._privacy import shown_code
 
@@ -31,9 +32,40 @@ __all__ = [
     "PractitionerAlreadyExistsError",
     "RateLimitError",
     "UnexpectedResponseError",
+    "UnknownKeywordError",
     "UnprocessableEntityError",
     "ValidationError",
 ]
+
+#: The facade methods that send each operation of the contract, named in error messages beside
+#: the operationId (a test keeps this table and the resources in step).
+OPERATION_METHODS: Mapping[str, tuple[str, ...]] = {
+    "createPatient": ("patients.create",),
+    "getPatients": ("patients.get", "patients.get_many", "patients.iter_many"),
+    "patchPatient": ("patients.patch",),
+    "getPatientsAuthTokens": ("patients.auth_tokens", "patients.login_links"),
+    "getEpisodesOfCare": ("episodes_of_care.list_for_condition",),
+    "createEpisodeOfCare": ("episodes_of_care.create",),
+    "patchEpisodeOfCare": ("episodes_of_care.patch",),
+    "createEncounter": ("encounters.create",),
+    "createPractitioner": ("practitioners.create",),
+    "getPractitionerSpecialties": ("practitioners.specialties",),
+    "getPractitionerAuthTokens": ("practitioners.auth_tokens", "practitioners.login_links"),
+}
+
+
+def described(operation: str) -> str:
+    """``patients.create (createPatient)``: the method a user called, and the operationId.
+
+    An operation sent by several methods names them all (``patients.get / get_many /
+    iter_many (getPatients)``); one with no method (``call_generated``) is its operationId.
+    """
+    methods = OPERATION_METHODS.get(operation)
+    if not methods:
+        return operation
+    first, *others = methods
+    names = [first, *(m.rpartition(".")[2] for m in others)]
+    return f"{' / '.join(names)} ({operation})"
 
 
 class LegitHealthError(Exception):
@@ -63,13 +95,58 @@ class ValidationError(LegitHealthError, ValueError):
         super().__init__(f"{field}: {reason}")
 
 
-class APIConnectionError(LegitHealthError):
-    """The server could not be reached, or the connection failed mid-request."""
+class UnknownKeywordError(ValidationError, TypeError):
+    """A keyword argument the method does not take (``patients.create(emial=...)``).
 
-    def __init__(self, operation: str, reason: str) -> None:
+    ``field`` is the keyword, ``suggestion`` the closest one the method takes (or None). It is a
+    ``TypeError`` too, as Python's own error for an unknown keyword is.
+    """
+
+    def __init__(self, method: str, keyword: str, suggestion: str | None) -> None:
+        self.method = method
+        self.suggestion = suggestion
+        hint = f"; did you mean {suggestion}?" if suggestion else ""
+        super().__init__(keyword, f"not a keyword argument of {method}(){hint}")
+
+
+#: What each connection failure (httpx's exception names, and the attempt's own deadline) means.
+_CONNECTION_FAILURES: Mapping[str, str] = {
+    "ConnectTimeout": "timed out connecting to {host}",
+    "ConnectError": "could not connect to {host}",
+    "ReadTimeout": "timed out waiting for the answer of {host}",
+    "WriteTimeout": "timed out sending the request to {host}",
+    "PoolTimeout": "timed out waiting for a free connection to {host}",
+    "AttemptDeadline": "the attempt's deadline passed before {host} answered in full",
+    "ReadError": "the connection to {host} broke while reading the answer",
+    "WriteError": "the connection to {host} broke while sending the request",
+    "RemoteProtocolError": "{host} closed the connection or broke the HTTP protocol",
+}
+
+
+class APIConnectionError(LegitHealthError):
+    """The server could not be reached, or the connection failed mid-request.
+
+    ``reason`` is the failure's name (``ConnectError``, ``ReadTimeout``...), ``host`` the
+    server's host (and port), ``attempts`` how many attempts were made; the message says all
+    three in words.
+    """
+
+    def __init__(
+        self, operation: str, reason: str, *, host: str | None = None, attempts: int = 0
+    ) -> None:
         self.operation = operation
         self.reason = reason
-        super().__init__(f"{operation}: connection failed ({reason})")
+        self.host = host
+        self.attempts = attempts
+        super().__init__(operation, reason)
+
+    def __str__(self) -> str:
+        what = _CONNECTION_FAILURES.get(self.reason, "the connection to {host} failed")
+        text = f"{described(self.operation)}: {what.format(host=self.host or 'the server')}"
+        text += f" ({self.reason})"
+        if self.attempts:
+            text += f", after {self.attempts} attempt{'s' if self.attempts > 1 else ''}"
+        return text
 
 
 class APITimeoutError(APIConnectionError):
@@ -87,8 +164,8 @@ class AmbiguousOutcomeError(LegitHealthError):
         self.operation = operation
         self.reason = reason
         super().__init__(
-            f"{operation}: outcome unknown after {reason}; not retried, since a retry could "
-            "duplicate the effect"
+            f"{described(operation)}: outcome unknown after {reason}; not retried, since a retry "
+            "could duplicate the effect"
         )
 
 
@@ -107,7 +184,9 @@ class UnexpectedResponseError(LegitHealthError):
         self.reason = reason
         self.request_id = request_id = shown_code(request_id)
         rid = f", request id {request_id}" if request_id else ""
-        super().__init__(f"{operation}: unexpected response (HTTP {status_code}{rid}): {reason}")
+        super().__init__(
+            f"{described(operation)}: unexpected response (HTTP {status_code}{rid}): {reason}"
+        )
 
 
 class APIStatusError(LegitHealthError):
@@ -136,13 +215,19 @@ class APIStatusError(LegitHealthError):
         self.message = message
         self.request_id = request_id = shown_code(request_id)
         self.retry_after = retry_after
-        parts = [f"{operation}: HTTP {status_code}"]
+        self.hint: str | None = None
+        """A likely cause the client can tell (e.g. a base URL without ``/integration/v1``)."""
+        parts = [f"{described(operation)}: HTTP {status_code}"]
         if error_code:
             parts.append(error_code)
         text = " ".join(parts)
         if request_id:
             text += f" (request id {request_id})"
         super().__init__(text)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text}; {self.hint}" if self.hint else text
 
 
 class BadRequestError(APIStatusError):
@@ -212,3 +297,25 @@ def status_error_class(status_code: int, error_code: str | None) -> type[APIStat
     if status_code >= 500:
         return InternalServerError
     return _BY_STATUS.get(status_code, APIStatusError)
+
+
+#: The path every base URL of the API ends with.
+API_PATH = "/integration/v1"
+
+
+def attempted(error: LegitHealthError, base_url: str, attempts: int) -> None:
+    """Note on ``error`` where it happened and after how many attempts (host only: a path or
+    query could carry an external id), and for a 404 from a base URL not ending in
+    ``/integration/v1``, that the URL is the likely cause."""
+    parts = urlsplit(base_url)
+    if isinstance(error, APIConnectionError):
+        host = parts.hostname or "?"
+        host = f"[{host}]" if ":" in host else host
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        error.host = host if port is None else f"{host}:{port}"
+        error.attempts = attempts
+    elif isinstance(error, NotFoundError) and not parts.path.rstrip("/").endswith(API_PATH):
+        error.hint = f"the base URL does not end with {API_PATH}: is it the API's?"

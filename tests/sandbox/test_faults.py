@@ -244,7 +244,7 @@ def test_fault_plan_checks_its_fields() -> None:
         FaultPlan(error_status=418)
     with pytest.raises(ValueError):
         FaultPlan(error_rate=-0.1)
-    with pytest.raises(ValueError, match="unknown operationId"):
+    with pytest.raises(ValueError, match="unknown operation 'deletePatient'"):
         Sandbox().faults.set("deletePatient", error_rate=1)
 
 

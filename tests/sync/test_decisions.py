@@ -152,7 +152,7 @@ async def test_server_refusal_is_a_typed_failure(lh, sandbox: Sandbox, recorder)
     assert outcome.outcome is Outcome.FAILED and outcome.line == 4
     assert outcome.reason is not None
     assert outcome.reason.error == "InternalServerError"
-    assert outcome.reason.message == "createPatient: HTTP 500 INTERNAL_ERROR"
+    assert outcome.reason.message == "patients.create (createPatient): HTTP 500 INTERNAL_ERROR"
     assert len(recorder.bodies("POST")) == 1
     assert sandbox.patient("p1") is None
 

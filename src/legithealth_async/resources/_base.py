@@ -29,6 +29,10 @@ class RequestExtras(TypedDict, total=False):
     extra_body: Mapping[str, Any]
 
 
+#: The keyword arguments of :class:`RequestExtras`.
+EXTRAS: tuple[str, ...] = tuple(RequestExtras.__annotations__)
+
+
 def split_extras(kwargs: dict[str, Any]) -> RequestExtras:
     """Take the extras out of a method's keyword arguments (the rest are its fields)."""
     extras = RequestExtras()

@@ -16,7 +16,10 @@ from .._wire import Call
 from ..errors import ValidationError
 from ..models import AuthToken, Patient
 from ..pagination import Lookup, chunk_ids, unique
-from ._base import RequestExtras, TokenResource, split_extras
+from ._base import EXTRAS, RequestExtras, TokenResource, split_extras
+
+_CREATE_KEYWORDS = check.model_keywords(gen.PatientCreate)
+_PATCH_KEYWORDS = check.model_keywords(gen.PatientPatch)
 
 
 class PatientCreateArgs(PatientCreateKwargs, RequestExtras, total=False):
@@ -47,6 +50,7 @@ class Patients(TokenResource):
         an ambiguous failure the patient is looked up by ``external_id``. Raises
         :class:`~legithealth_async.errors.PatientAlreadyExistsError` if it exists already.
         """
+        check.keywords("patients.create", kwargs, (*_CREATE_KEYWORDS, *EXTRAS))
         fields: dict[str, Any] = dict(kwargs)
         extras = split_extras(fields)
         check.require(gen.PatientCreate, fields)
@@ -60,6 +64,7 @@ class Patients(TokenResource):
 
     async def get(self, external_id: str, **extras: Unpack[RequestExtras]) -> Patient | None:
         """The patient with this external id, or None when Legit.Health does not know it."""
+        check.keywords("patients.get", extras, EXTRAS)
         check.external_id(external_id)
         patients = await self._call(self._lookup(external_id), extras)
         return _pick(external_id)(patients)
@@ -101,6 +106,7 @@ class Patients(TokenResource):
         is added (new active episode), ``is_tracked=False`` pauses it (its active episode is
         finished), ``is_tracked=True`` with a ``frequency`` tracks it.
         """
+        check.keywords("patients.patch", kwargs, (*_PATCH_KEYWORDS, *EXTRAS))
         fields: dict[str, Any] = dict(kwargs)
         extras = split_extras(fields)
         check.external_id(external_id)

@@ -10,7 +10,9 @@ from .._session import Find, raw
 from .._wire import Call
 from ..errors import ValidationError
 from ..models import AuthToken, Practitioner, Specialty
-from ._base import RequestExtras, TokenResource
+from ._base import EXTRAS, RequestExtras, TokenResource
+
+_CREATE_KEYWORDS = ("external_id", "email", "first_name", "last_name", "speciality")
 
 
 class Practitioners(TokenResource):
@@ -40,6 +42,7 @@ class Practitioners(TokenResource):
         endpoint (without email). The API has no practitioner lookup, so a practitioner
         recovered that way comes back with an empty ``id`` (``""``).
         """
+        check.keywords("practitioners.create", extras, (*_CREATE_KEYWORDS, *EXTRAS))
         check.external_id(external_id)
         if email is None:
             raise ValidationError("email", "a practitioner needs an email")
@@ -67,6 +70,7 @@ class Practitioners(TokenResource):
 
     async def specialties(self, **extras: Unpack[RequestExtras]) -> list[Specialty]:
         """The accepted values of ``speciality``."""
+        check.keywords("practitioners.specialties", extras, EXTRAS)
         return await self._call(wire.GET_PRACTITIONER_SPECIALTIES.bind(), extras)
 
     def _tokens_call(

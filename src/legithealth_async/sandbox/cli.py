@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import shlex
 import sys
 
 from ._extra import MissingExtraError, load
@@ -35,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="OP:KEY=VALUE[,KEY=VALUE...]",
         help=(
-            "a fault plan for an operationId ('*' or 'all' for every one), repeatable; keys: "
+            "a fault plan for an operationId or a client method (createPatient, patients.get; "
+            "'*' or 'all' for every one), repeatable; keys: "
             "latency_ms, jitter_ms, error_rate, status, rate_limit_rate, retry_after, "
             "drop_before_rate, drop_after_rate, html_502_rate, stall_rate, stall_seconds, "
             "unknown_enum_rate, missing_field_rate, limit. "
@@ -111,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Legit.Health sandbox: {base_url}", flush=True)
         print(f"X-API-TOKEN: {sandbox.token}", flush=True)
         print(f"seed: {sandbox.seed}", flush=True)
+        print("Point the client and `legithealth sync` at it (paste into a shell):", flush=True)
+        print(f"export LEGITHEALTH_BASE_URL={shlex.quote(base_url)}", flush=True)
+        print(f"export LEGITHEALTH_API_TOKEN={shlex.quote(sandbox.token)}", flush=True)
 
     try:
         serve(sandbox, args.host, args.port, log_level=args.log_level, on_ready=ready)

@@ -15,11 +15,33 @@ carry values the client has never seen), ``missing_field`` (optional fields left
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+#: ``faults.set`` takes the client's method names too. The sandbox imports nothing of the client,
+#: so it keeps its own copy of what each method sends; a test holds it equal to the client's
+#: table (``legithealth_async.errors.OPERATION_METHODS``).
+CLIENT_METHODS: dict[str, str] = {
+    "patients.create": "createPatient",
+    "patients.get": "getPatients",
+    "patients.get_many": "getPatients",
+    "patients.iter_many": "getPatients",
+    "patients.patch": "patchPatient",
+    "patients.auth_tokens": "getPatientsAuthTokens",
+    "patients.login_links": "getPatientsAuthTokens",
+    "episodes_of_care.list_for_condition": "getEpisodesOfCare",
+    "episodes_of_care.create": "createEpisodeOfCare",
+    "episodes_of_care.patch": "patchEpisodeOfCare",
+    "encounters.create": "createEncounter",
+    "practitioners.create": "createPractitioner",
+    "practitioners.specialties": "getPractitionerSpecialties",
+    "practitioners.auth_tokens": "getPractitionerAuthTokens",
+    "practitioners.login_links": "getPractitionerAuthTokens",
+}
 
 ALL_OPERATIONS = "*"
 
@@ -150,19 +172,37 @@ class Faults:
     def set(
         self, operation: str = ALL_OPERATIONS, plan: FaultPlan | None = None, **fields: Any
     ) -> FaultPlan:
-        """Give ``operation`` (an operationId, or ``"*"`` for all) a plan; returns it.
+        """Give ``operation`` a plan; returns it.
 
-        Pass a :class:`FaultPlan`, or its fields as keywords. A per-operation plan replaces the
-        ``"*"`` plan for that operation entirely (they are not merged).
+        ``operation`` is an operationId (``"getPatients"``), the client method that sends it
+        (``"patients.get"``), or ``"*"`` for all. Pass a :class:`FaultPlan`, or its fields as
+        keywords. A per-operation plan replaces the ``"*"`` plan for that operation entirely
+        (they are not merged).
         """
-        if operation != ALL_OPERATIONS and operation not in self._operations:
-            raise ValueError(f"unknown operationId {operation!r}")
+        operation = self.operation_id(operation)
         if plan is not None and fields:
             raise TypeError("give a FaultPlan or its fields, not both")
         plan = plan if plan is not None else FaultPlan(**fields)
         self._plans[operation] = plan
         self._used[operation] = 0
         return plan
+
+    def operation_id(self, name: str) -> str:
+        """The operationId ``name`` means (itself, or the one a client method sends); a
+        ``ValueError`` listing the valid names when it is neither."""
+        if name == ALL_OPERATIONS or name in self._operations:
+            return name
+        methods = {m: op for m, op in CLIENT_METHODS.items() if op in self._operations}
+        operation = methods.get(name.removeprefix("lh."))
+        if operation is not None:
+            return operation
+        known = sorted(self._operations)
+        close = difflib.get_close_matches(name, [*known, *methods], n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ValueError(
+            f"unknown operation {name!r}{hint}: give one of {', '.join(known)}, a client method "
+            f"that sends one ({', '.join(methods)}), or '*' for all"
+        )
 
     def clear(self, operation: str | None = None) -> None:
         """Remove the plan of ``operation`` (``None``: every plan)."""
