@@ -10,14 +10,14 @@ export BIN
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: install test lint typecheck check-generated generate update-spec pytest docs docs-strict \
-	demo bench sandbox clean
+	demo bench bench-fhir sandbox clean conformance
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[sandbox,cli]' --group dev
+	$(BIN)/python -m pip install --quiet -e '.[sandbox,cli,fhir]' --group dev
 	@touch $(STAMP)
 
 ## make test: lint, types, generated-code drift, the API reference in strict mode, then the whole
@@ -88,6 +88,17 @@ demo: $(DEMO_STAMP)
 ## make bench: benchmarks, printed as a table and written to benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## make conformance: the client through real servers (docs/conformance.md): nginx in front of the
+## sandbox (TLS from a test CA, keep-alive limits, gzip, chunked answers) and squid (basic auth,
+## CONNECT), on every transport. Installs nginx and squid with apt-get when missing (root).
+conformance: $(STAMP)
+	scripts/conformance/install-packages.sh
+	$(BIN)/python -m pytest -q -m conformance tests/conformance $(PYTEST_ARGS)
+
+## make bench-fhir: only the FHIR section (issue 23: 10,000 patients end to end, RSS 10k vs 100k).
+bench-fhir: $(STAMP)
+	$(BIN)/python -m benchmarks --no-write fhir
 
 sandbox: $(DEMO_STAMP)
 	$(BIN)/legithealth sandbox --port 8000

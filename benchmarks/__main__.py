@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import getmany, loopback, memory, percall, ratelimit, soak, telemetry, throughput
+from . import fhir, getmany, loopback, memory, percall, ratelimit, soak, telemetry, throughput
 from ._common import Report, Settings
 
 SECTIONS = {
@@ -23,6 +23,7 @@ SECTIONS = {
     "memory": memory.run,
     "loopback": loopback.run,
     "ratelimit": ratelimit.run,
+    "fhir": fhir.run,
     "telemetry": telemetry.run,
 }
 #: Run only when named (over the default run's time budget).

@@ -25,6 +25,7 @@ PUBLIC_MODULES = (
     "legithealth_async.errors",
     "legithealth_async.models",
     "legithealth_async.sync",
+    "legithealth_async.fhir",
     "legithealth_async.sandbox",
     "legithealth_async_pytest",
 )

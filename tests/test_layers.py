@@ -35,6 +35,7 @@ TIERS: list[tuple[str, tuple[str, ...]]] = [
             "errors",
             "_retry",
             "_observe",
+            "_budget",
             "_telemetry*",
             "telemetry*",
         ),

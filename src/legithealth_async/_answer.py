@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 import httpx
 
 from . import _constants as C
-from ._privacy import shown_code
+from ._privacy import shown_request_id
 from ._transports.body import Reply
 from .errors import APIConnectionError, APIStatusError, LegitHealthError, UnexpectedResponseError
 
@@ -56,7 +56,7 @@ def _request_id(headers: Mapping[str, str]) -> str | None:
     for name in C.REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
-            return shown_code(value)  # also logged: only what looks like an id
+            return shown_request_id(value)  # also logged: only what looks like an id
     return None
 
 

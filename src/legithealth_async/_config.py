@@ -21,6 +21,10 @@ The rules:
   (the sandbox's does). For an ``http_client``, the transport it would use for the base URL is
   checked (so a client built with ``trust_env=True`` under ``HTTP_PROXY`` is refused for plain
   ``http``), and one that does not verify TLS certificates (``verify=False``) is refused.
+- **Proxies** from the environment (``HTTPS_PROXY``, else ``ALL_PROXY``; ``NO_PROXY``): an
+  ``http://`` proxy on every transport, an ``https://`` one on httpx's; anything else (SOCKS) is
+  refused here naming the variable, never its value. A port (of the base URL or of the proxy)
+  outside 1-65535 is refused here too.
 - ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` are honoured by the default transport (a company's own
   certificate authority); one that does not exist or cannot be read is a configuration error.
 - ``SSLKEYLOGFILE`` (honoured by Python's ``ssl``: every TLS session's keys are written to that
@@ -96,7 +100,7 @@ def resolve_settings(
     if url.scheme == "http" and not is_loopback(url.host):
         raise ConfigurationError(f"base_url must be https:// ({_CLEAR_TEXT})")
     _check_trust_store()
-    return Settings(token=token, base_url=str(url), proxy=environment_proxy(url))
+    return Settings(token=token, base_url=str(url), proxy=_checked_proxy(url))
 
 
 def is_in_process(transport: object) -> bool:
@@ -147,6 +151,8 @@ def _base_url(base_url: str | None) -> httpx.URL:
             f"{where} carries a user name or password: the API authenticates by token, and a "
             "password in the URL would be shown wherever the URL is (repr, the journal)"
         )
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ConfigurationError(f"{where} has a port out of range (1 to 65535)")
     if url.query or url.fragment or raw.rstrip().endswith(("?", "#")):
         raise ConfigurationError(
             f"{where} has a query or a fragment: request paths are appended to the base URL"
@@ -199,3 +205,31 @@ def _check_trust_store() -> None:
         value = os.environ.get(name)
         if value and not (exists(value) and os.access(value, os.R_OK)):
             raise ConfigurationError(f"{name} names a trust store that cannot be read")
+
+
+def _checked_proxy(url: httpx.URL) -> str | None:
+    """The proxy the environment names for ``url``, once it is one the transports can use.
+
+    ``http://`` proxies (both transports) and ``https://`` ones (httpx's); anything else (a
+    SOCKS proxy) is refused here, naming the variable, never its value (it may hold a password).
+    """
+    proxy = environment_proxy(url)
+    if proxy is None:
+        return None
+    scheme = url.scheme
+    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    name = next((n for n in names if os.environ.get(n) == proxy), f"{scheme.upper()}_PROXY")
+    try:
+        parsed = httpx.URL(proxy)
+    except (httpx.InvalidURL, TypeError):
+        raise ConfigurationError(f"{name} is not a valid proxy URL") from None
+    if parsed.scheme not in ("http", "https"):
+        raise ConfigurationError(
+            f"{name} names a proxy that is not http:// or https:// (SOCKS is not supported): "
+            "unset it, or set NO_PROXY for this host"
+        )
+    if not parsed.host:
+        raise ConfigurationError(f"{name} names a proxy without a host")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ConfigurationError(f"{name} names a proxy with a port out of range (1 to 65535)")
+    return proxy

@@ -58,6 +58,9 @@ MAX_EXTERNAL_ID_LENGTH: Final = 255
 #: A response body larger than this, decoded (a gzip bomb inflates 170x), is refused: a hostile
 #: or broken server cannot exhaust memory.
 MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+#: Decoded answer bytes held at once across every answer being read in the process
+#: (``_budget``): sixteen gzip bombs read together hold this much, not 16 x MAX_RESPONSE_BYTES.
+MAX_DECODED_BYTES_IN_FLIGHT: Final = 64 * 1024 * 1024
 #: The most bytes of header names and values an answer may have (the asyncio transport).
 MAX_RESPONSE_HEADER_BYTES: Final = 64 * 1024
 
@@ -108,3 +111,15 @@ SYNC_MAX_FREQUENCY_EVERY: Final = 9999
 SYNC_CSV_MAX_ROW_LINES: Final = 8
 #: A JSONL line nested deeper than this (arrays/objects) is refused alone; a record nests ~3.
 SYNC_MAX_JSON_DEPTH: Final = 32
+#: FHIR input (legithealth_async.fhir): the ICD-11 codes sent by default, as code prefixes and
+#: ranges of them: the skin chapter (EA-EM) and the skin cancers (2C30-2C32; an assumption).
+FHIR_SELECTION: Final = "EA-EM,2C30-2C32"
+#: The Patient.identifier type taken for the external id when no system or type is named.
+FHIR_IDENTIFIER_TYPE: Final = "MR"
+#: Per-patient condition counts kept for outcomes not yet annotated (oldest dropped beyond).
+FHIR_PENDING_COUNTS: Final = 16384
+#: Index rows written to the on-disk condition index per transaction.
+FHIR_INDEX_BATCH: Final = 5000
+#: The condition index's SQLite page cache (KiB): small, so memory stays flat for any export
+#: (8 MiB made a 100,000-patient sync's peak RSS 1.2x a 10,000-patient one's; 1 MiB: 1.03x).
+FHIR_INDEX_CACHE_KIB: Final = 1024

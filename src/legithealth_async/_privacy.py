@@ -31,6 +31,28 @@ def shown_code(value: object) -> str | None:
     return None
 
 
+#: A hex id (a UUID, nginx's ``$request_id``, a trace id): hex digits in groups.
+_HEX_ID_RE = re.compile(r"[0-9A-Fa-f]{4,}(?:[-:.][0-9A-Fa-f]+)*")
+#: Six digits or more in a row: a phone number, a date, a national or health id number.
+_DIGIT_RUN_RE = re.compile(r"\d{6,}")
+
+
+def shown_request_id(value: object) -> str | None:
+    """``value`` if it looks like a request id, else None.
+
+    A code (:func:`shown_code`) with letters and digits both (``req-42``, a UUID), and no run
+    of six digits or more unless it is a hex id: a name (letters only), a date or a phone number
+    (digits and separators only), a national id number (a long run of digits) is not shown. A
+    server may put anything in a request id header; a name with a year can still pass.
+    """
+    code = shown_code(value)
+    if code is None or not (any(c.isalpha() for c in code) and any(c.isdigit() for c in code)):
+        return None
+    if _DIGIT_RUN_RE.search(code) and not _HEX_ID_RE.fullmatch(code):
+        return None
+    return code
+
+
 def sent_values(spec: Mapping[str, Any]) -> set[str]:
     """Every string the request carried (path, query, body), to redact from server messages."""
     found: set[str] = set()

@@ -82,7 +82,10 @@ def is_retryable_status(status: int, idempotent: bool) -> bool:
 def was_sent(exc: httpx.TransportError) -> bool:
     """Whether the request may have reached the server before ``exc``.
 
-    Connect errors and pool timeouts happen before a byte is sent: always safe to retry. Anything
-    later (write, read, protocol errors) leaves the outcome ambiguous.
+    Connect errors, pool timeouts and a proxy that would not open its tunnel (refused it, or
+    closed) happen before a byte of the request is sent: always safe to retry. Anything later
+    (write, read, protocol errors) leaves the outcome ambiguous.
     """
-    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    return not isinstance(
+        exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.ProxyError
+    )

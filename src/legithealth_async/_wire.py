@@ -221,7 +221,10 @@ def _pin_patient_patch(p: Patient, external_id: str, *, body: gen.PatientPatch) 
 
 
 def _pin_patients(ps: list[Patient], *, external_ids: list[str]) -> str | None:
-    return _outside("externalId", (p.external_id for p in ps), frozenset(external_ids))
+    listed = [p.external_id for p in ps]
+    if len(set(listed)) != len(listed):  # one record listed twice: which is it? (ids are unique)
+        return "externalId"
+    return _outside("externalId", listed, frozenset(external_ids))
 
 
 def _pin_tokens(

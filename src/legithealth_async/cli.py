@@ -80,6 +80,7 @@ from .sync.journal import (
 )
 
 if TYPE_CHECKING:
+    from .fhir import FhirExport, FhirOptions
     from .sandbox import Sandbox
 
 __all__ = ["SyncOptions", "echo", "main", "run_sync"]
@@ -307,6 +308,7 @@ class SyncOptions:
     base_url: str | None = None
     progress: str = "auto"
     title: str = "sync"
+    fhir: FhirOptions | None = None
 
 
 def _sandbox_client(sandbox: Sandbox) -> LegitHealth:
@@ -363,8 +365,10 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
     try:
         if options.report is not None:
             report = await anyio.to_thread.run_sync(_Report, options.report)
-        total = await anyio.to_thread.run_sync(_count_rows, options.file)
-        records = count.counted(aiter_records(options.file, options.fmt))
+        export = await _fhir_export(options)
+        total = None if export else await anyio.to_thread.run_sync(_count_rows, options.file)
+        source = export.records() if export else aiter_records(options.file, options.fmt)
+        records = count.counted(source)
         with _Progress(total, label, options.progress) as progress:
             async with (
                 contextlib.aclosing(records),
@@ -380,6 +384,8 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
                 ) as stream,
             ):
                 async for outcome in stream:
+                    if export is not None:
+                        outcome = export.annotate(outcome)
                     if outcome.failed:
                         if len(failures) < _SHOWN_FAILURES:
                             failures.append(outcome)
@@ -397,7 +403,18 @@ async def _sync(options: SyncOptions, client: LegitHealth) -> SyncSummary:
             finally:
                 await journal.aclose()
     _summary_table(progress.summary, f"{label}: {options.file.name}", failures, count.rows)
+    for line in export.stats.lines() if export else ():
+        echo(line)
     return progress.summary
+
+
+async def _fhir_export(options: SyncOptions) -> FhirExport | None:
+    """The FHIR export ``--format fhir`` reads (None for JSONL and CSV)."""
+    if options.fmt != "fhir":
+        return None
+    from .fhir import FhirExport
+
+    return await anyio.to_thread.run_sync(FhirExport, options.file, options.fhir)
 
 
 async def _stop_on_signals(scope: anyio.CancelScope, caught: list[str]) -> None:
@@ -577,7 +594,9 @@ def _sync_setup(args: argparse.Namespace) -> tuple[SyncOptions, Sandbox | None]:
     Raises :class:`~legithealth_async.errors.ConfigurationError` for bad usage.
     """
     file = Path(args.file)
-    if not file.is_file():
+    if file.is_dir() and args.format in (None, "fhir"):
+        args.format = "fhir"  # a folder is a FHIR export (Bulk Data NDJSON or Bundles)
+    elif not file.is_file():
         raise ConfigurationError(f"no such file: {printable(file)}")
     journal: Path | None = Path(args.journal) if args.journal else None
     if journal is None and not args.no_journal and not args.sandbox:
@@ -606,6 +625,10 @@ def _sync_setup(args: argparse.Namespace) -> tuple[SyncOptions, Sandbox | None]:
         base_url=args.base_url,
         progress=args.progress,
     )
+    if args.format == "fhir":
+        from .fhir.cli_options import options_from
+
+        options.fhir = options_from(args)
     return options, sandbox
 
 
@@ -705,8 +728,12 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog=EXIT_CODES_HELP,
     )
-    sync.add_argument("file", metavar="FILE", help="patients, .jsonl or .csv")
-    sync.add_argument("--format", choices=["jsonl", "csv"], help="default: from the file name")
+    sync.add_argument("file", metavar="FILE", help="patients: .jsonl, .csv, or a FHIR export")
+    sync.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "fhir"],
+        help="default: from the file name (a folder: fhir)",
+    )
     sync.add_argument(
         "--otel",
         action="store_true",
@@ -775,6 +802,9 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="progress bar on a terminal, plain lines otherwise (auto)",
     )
+    from .fhir.cli_options import add_arguments as add_fhir_arguments
+
+    add_fhir_arguments(sync)
 
     journal = sub.add_parser("journal", help="read a sync journal (the HRM↔Legit.Health id map)")
     jsub = journal.add_subparsers(dest="action", required=True, metavar="ACTION")

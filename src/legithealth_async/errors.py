@@ -3,7 +3,9 @@
 No message or ``repr`` carries a token, a name, an email, a phone number, a birth date or an
 external id: errors name the operation, the field and the status, never the value. A server's
 ``errorCode`` and request id are kept (and shown) only if they look like a code or an id
-(``[A-Za-z0-9._:-]{1,64}``); anything else is dropped where the error is built.
+(``[A-Za-z0-9._:-]{1,64}``; a request id also needs letters and digits, and no run of six
+digits or more unless it is a hex id such as a UUID); anything else is dropped where the error is
+built.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ._privacy import shown_code
+from ._privacy import shown_code, shown_request_id
 
 __all__ = [
     "APIConnectionError",
@@ -182,7 +184,7 @@ class UnexpectedResponseError(LegitHealthError):
         self.operation = operation
         self.status_code = status_code
         self.reason = reason
-        self.request_id = request_id = shown_code(request_id)
+        self.request_id = request_id = shown_request_id(request_id)
         rid = f", request id {request_id}" if request_id else ""
         super().__init__(
             f"{described(operation)}: unexpected response (HTTP {status_code}{rid}): {reason}"
@@ -213,7 +215,7 @@ class APIStatusError(LegitHealthError):
         # The server's words: kept only if they look like a code / an id (see _privacy).
         self.error_code = error_code = shown_code(error_code)
         self.message = message
-        self.request_id = request_id = shown_code(request_id)
+        self.request_id = request_id = shown_request_id(request_id)
         self.retry_after = retry_after
         self.hint: str | None = None
         """A likely cause the client can tell (e.g. a base URL without ``/integration/v1``)."""

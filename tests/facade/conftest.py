@@ -1,4 +1,5 @@
-"""Shared pieces for the facade tests: a client with pinned backoff and recorded sleeps."""
+"""Shared pieces for the facade tests: a client on the scripted server (``tests/_scripted.py``),
+on each transport, with pinned backoff and recorded sleeps."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from _scripted import TOKEN, Connect, ScriptedServer  # noqa: F401  (TOKEN: for the tests)
 from _toolkit import Sleeps
 
-from legithealth_async import LegitHealth, RetryPolicy
+from legithealth_async import LegitHealth
 
 BASE = "https://api.test/integration/v1"
-TOKEN = "tok-SENTINEL-7c1e"
 
 
 def patient_json(external_id: str, **over: Any) -> dict[str, Any]:
@@ -44,17 +45,13 @@ def error_json(code: str, message: str = "nope") -> dict[str, Any]:
 
 
 @pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
+def sleeps(scripted: ScriptedServer) -> Sleeps:
+    """The backoffs of the ``lh`` client, recorded instead of slept."""
+    return scripted.sleeps
 
 
 @pytest.fixture
-async def lh(sleeps: Sleeps) -> AsyncIterator[LegitHealth]:
-    # random() == 0 makes the jitter factor exactly 1: backoffs are 0.5, 1, 2, 4, 8, 8...
-    async with LegitHealth(
-        TOKEN,
-        base_url=BASE,
-        retry_policy=RetryPolicy(random=lambda: 0.0),
-        sleep=sleeps,
-    ) as client:
+async def lh(connect: Connect) -> AsyncIterator[LegitHealth]:
+    """A client on the scripted server, on each transport in turn (backoffs 0.5, 1, 2, 4, 8...)."""
+    async with connect() as client:
         yield client

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pytest_httpx import HTTPXMock
+from _scripted import Connect, ScriptedServer
 
 from legithealth_async import ConfigurationError, LegitHealth
 from legithealth_async._config import is_in_process
@@ -61,12 +61,14 @@ def test_a_token_from_the_environment_is_checked_the_same_way(
     assert TOKEN not in str(caught.value)
 
 
-async def test_a_printable_token_is_sent_as_given(httpx_mock: HTTPXMock) -> None:
+async def test_a_printable_token_is_sent_as_given(
+    connect: Connect, scripted: ScriptedServer
+) -> None:
     token = "Ab0-._~+/=!#$%&'*^`|"
-    httpx_mock.add_response(url=f"{BASE}/practitioners/specialties", json=[])
-    async with LegitHealth(token, base_url=BASE) as lh:
+    scripted.add_response(url="/practitioners/specialties", json=[])
+    async with connect(api_token=token) as lh:
         await lh.practitioners.specialties()
-    assert httpx_mock.get_requests()[0].headers["X-API-TOKEN"] == token
+    assert scripted.get_requests()[0].headers["X-API-TOKEN"] == token
 
 
 # ---------------------------------------------------------------------------------- base URL

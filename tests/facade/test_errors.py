@@ -1,4 +1,8 @@
-"""Each error class, hostile answers, client-side validation, and the client's own guards."""
+"""Each error class, hostile answers, client-side validation, and the client's own guards.
+
+Answers come from a scripted server on loopback (``tests/_scripted.py``), on every transport; a
+test that checks only what happens before sending runs on one (``ONE_TRANSPORT``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pytest_httpx import HTTPXMock
+from _scripted import ONE_TRANSPORT, ScriptedServer
 
 from legithealth_async import (
     ActiveEpisodeExistsError,
@@ -34,8 +38,8 @@ from legithealth_async import (
 
 from .conftest import BASE, TOKEN, error_json, patient_json
 
-GET_URL = f"{BASE}/patients?externalIds%5B%5D=p1"
-EPISODES_URL = f"{BASE}/conditions/c1/episodes-of-care"
+GET_URL = "/patients?externalIds%5B%5D=p1"
+EPISODES_URL = "/conditions/c1/episodes-of-care"
 
 
 @pytest.mark.parametrize(
@@ -50,10 +54,10 @@ EPISODES_URL = f"{BASE}/conditions/c1/episodes-of-care"
     ],
 )
 async def test_status_maps_to_its_error_class(
-    lh: LegitHealth, httpx_mock: HTTPXMock, status: int, code: str, cls: type[APIStatusError]
+    lh: LegitHealth, scripted: ScriptedServer, status: int, code: str, cls: type[APIStatusError]
 ) -> None:
-    httpx_mock.add_response(
-        url=f"{BASE}/episodes-of-care/e1",
+    scripted.add_response(
+        url="/episodes-of-care/e1",
         method="PATCH",
         status_code=status,
         json=error_json(code, "explained"),
@@ -70,25 +74,25 @@ async def test_status_maps_to_its_error_class(
 
 
 async def test_5xx_after_retries_is_internal_server_error(
-    lh: LegitHealth, httpx_mock: HTTPXMock
+    lh: LegitHealth, scripted: ScriptedServer
 ) -> None:
     for _ in range(5):
-        httpx_mock.add_response(url=GET_URL, status_code=503, json=error_json("UNAVAILABLE"))
+        scripted.add_response(url=GET_URL, status_code=503, json=error_json("UNAVAILABLE"))
     with pytest.raises(InternalServerError) as info:
         await lh.patients.get("p1")
     assert info.value.status_code == 503
 
 
-async def test_409_codes_map_to_their_subclasses(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(
-        url=f"{BASE}/patients",
+async def test_409_codes_map_to_their_subclasses(lh: LegitHealth, scripted: ScriptedServer) -> None:
+    scripted.add_response(
+        url="/patients",
         method="POST",
         status_code=409,
         json=error_json("PATIENT_ALREADY_EXISTS"),
     )
     with pytest.raises(PatientAlreadyExistsError):
         await lh.patients.create(external_id="p1", phone="+34600111222")
-    httpx_mock.add_response(
+    scripted.add_response(
         url=EPISODES_URL,
         method="POST",
         status_code=409,
@@ -96,8 +100,8 @@ async def test_409_codes_map_to_their_subclasses(lh: LegitHealth, httpx_mock: HT
     )
     with pytest.raises(ActiveEpisodeExistsError):
         await lh.episodes_of_care.create("c1")
-    httpx_mock.add_response(
-        url=f"{BASE}/practitioners",
+    scripted.add_response(
+        url="/practitioners",
         method="POST",
         status_code=409,
         json=error_json("PRACTITIONER_ALREADY_EXISTS"),
@@ -124,9 +128,9 @@ async def test_409_codes_map_to_their_subclasses(lh: LegitHealth, httpx_mock: HT
     ],
 )
 async def test_hostile_answers_become_unexpected_response_errors(
-    lh: LegitHealth, httpx_mock: HTTPXMock, response: httpx.Response, reason: str
+    lh: LegitHealth, scripted: ScriptedServer, response: httpx.Response, reason: str
 ) -> None:
-    httpx_mock.add_response(
+    scripted.add_response(
         url=GET_URL,
         status_code=response.status_code,
         headers=dict(response.headers),
@@ -140,24 +144,24 @@ async def test_hostile_answers_become_unexpected_response_errors(
     assert "1985-99-99" not in str(info.value)
 
 
-async def test_a_redirect_is_never_followed(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(
+async def test_a_redirect_is_never_followed(lh: LegitHealth, scripted: ScriptedServer) -> None:
+    scripted.add_response(
         url=GET_URL, status_code=307, headers={"location": "https://evil.test/steal"}
     )
     with pytest.raises(UnexpectedResponseError):
         await lh.patients.get("p1")
-    assert [r.url.host for r in httpx_mock.get_requests()] == ["api.test"]
+    assert [r.url.host for r in scripted.get_requests()] == ["127.0.0.1"]  # only ours
 
 
-async def test_html_502_is_a_typed_status_error(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
+async def test_html_502_is_a_typed_status_error(lh: LegitHealth, scripted: ScriptedServer) -> None:
     for _ in range(5):
-        httpx_mock.add_response(url=GET_URL, status_code=502, text="<html>Bad gateway</html>")
+        scripted.add_response(url=GET_URL, status_code=502, text="<html>Bad gateway</html>")
     with pytest.raises(InternalServerError) as info:
         await lh.patients.get("p1")
     assert info.value.message == "error body is not JSON"
 
 
-async def test_unknown_enum_values_are_kept_raw(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
+async def test_unknown_enum_values_are_kept_raw(lh: LegitHealth, scripted: ScriptedServer) -> None:
     episode = {
         "id": "e1",
         "externalId": None,
@@ -166,8 +170,8 @@ async def test_unknown_enum_values_are_kept_raw(lh: LegitHealth, httpx_mock: HTT
         "startedAt": "2026-01-10T09:30:00Z",
         "finishedAt": None,
     }
-    httpx_mock.add_response(url=EPISODES_URL, json=[episode])
-    httpx_mock.add_response(
+    scripted.add_response(url=EPISODES_URL, json=[episode])
+    scripted.add_response(
         url=GET_URL,
         json=[
             patient_json(
@@ -193,10 +197,10 @@ async def test_unknown_enum_values_are_kept_raw(lh: LegitHealth, httpx_mock: HTT
     assert patient.conditions[0].pathology_code == "XX99"
 
 
-async def test_gigantic_body_is_refused(lh: LegitHealth, httpx_mock: HTTPXMock) -> None:
+async def test_gigantic_body_is_refused(lh: LegitHealth, scripted: ScriptedServer) -> None:
     from legithealth_async import _constants
 
-    httpx_mock.add_response(
+    scripted.add_response(
         url=GET_URL, content=b"[" + b" " * (_constants.MAX_RESPONSE_BYTES + 10) + b"]"
     )
     with pytest.raises(UnexpectedResponseError, match="body over"):
@@ -208,6 +212,7 @@ async def test_gigantic_body_is_refused(lh: LegitHealth, httpx_mock: HTTPXMock) 
 VALID: dict[str, Any] = {"external_id": "p1", "email": "ada@example.org"}
 
 
+@ONE_TRANSPORT
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -259,20 +264,21 @@ VALID: dict[str, Any] = {"external_id": "p1", "email": "ada@example.org"}
     ],
 )
 async def test_bad_input_fails_before_sending(
-    lh: LegitHealth, httpx_mock: HTTPXMock, kwargs: dict[str, Any], field: str
+    lh: LegitHealth, scripted: ScriptedServer, kwargs: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValidationError) as info:
         await lh.patients.create(**kwargs)
     assert info.value.field == field
     assert isinstance(info.value, ValueError) and isinstance(info.value, LegitHealthError)
-    assert httpx_mock.get_requests() == []
+    assert scripted.get_requests() == []
     # The message names the field, never the value.
     for value in ("not-an-email", "600 111 222", "spanish"):
         assert value not in str(info.value)
 
 
+@ONE_TRANSPORT
 async def test_naive_planned_for_and_empty_ids_fail_before_sending(
-    lh: LegitHealth, httpx_mock: HTTPXMock
+    lh: LegitHealth, scripted: ScriptedServer
 ) -> None:
     with pytest.raises(ValidationError, match="planned_for"):
         await lh.encounters.create("e1", planned_for=dt.datetime(2026, 12, 1, 10, 0))
@@ -284,7 +290,7 @@ async def test_naive_planned_for_and_empty_ids_fail_before_sending(
         await lh.patients.get_many("abc")
     with pytest.raises(ValidationError, match="nothing to change"):
         await lh.patients.patch("p1")
-    assert httpx_mock.get_requests() == []
+    assert scripted.get_requests() == []
 
 
 # --------------------------------------------------------------------------- client guards
@@ -297,14 +303,14 @@ def test_missing_token_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch)
 
 
 async def test_token_and_base_url_from_environment(
-    monkeypatch: pytest.MonkeyPatch, httpx_mock: HTTPXMock
+    monkeypatch: pytest.MonkeyPatch, scripted: ScriptedServer
 ) -> None:
     monkeypatch.setenv("LEGITHEALTH_API_TOKEN", "env-token")
-    monkeypatch.setenv("LEGITHEALTH_BASE_URL", "https://env.test/v9")
-    httpx_mock.add_response(url="https://env.test/v9/practitioners/specialties", json=[])
-    async with LegitHealth() as lh:
+    monkeypatch.setenv("LEGITHEALTH_BASE_URL", scripted.base_url)
+    scripted.add_response(url="/practitioners/specialties", json=[])
+    async with LegitHealth() as lh:  # the default transport: what the environment alone gives
         assert await lh.practitioners.specialties() == []
-    assert httpx_mock.get_requests()[0].headers["X-API-TOKEN"] == "env-token"
+    assert scripted.get_requests()[0].headers["X-API-TOKEN"] == "env-token"
 
 
 @pytest.mark.parametrize("url", ["http://api.legit.health/v1", "ftp://x/y", "not a url at all"])
@@ -325,12 +331,13 @@ async def test_use_after_close_is_a_clear_error(lh: LegitHealth) -> None:
     await lh.aclose()  # idempotent
 
 
-async def test_injected_http_client_is_used_and_left_open(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(url=f"{BASE}/practitioners/specialties", json=[])
-    own = httpx.AsyncClient()
-    async with LegitHealth(TOKEN, base_url=BASE, http_client=own) as lh:
+async def test_injected_http_client_is_used_and_left_open(scripted: ScriptedServer) -> None:
+    scripted.add_response(url="/practitioners/specialties", json=[])
+    own = httpx.AsyncClient(trust_env=False)
+    async with LegitHealth(TOKEN, base_url=scripted.base_url, http_client=own) as lh:
         await lh.practitioners.specialties()
     assert not own.is_closed
+    assert len(scripted.get_requests()) == 1
     await own.aclose()
 
 
@@ -347,12 +354,13 @@ def test_timeouts_must_be_bounded() -> None:
         LegitHealth(TOKEN, base_url=BASE, timeout=-1)
 
 
+@ONE_TRANSPORT
 async def test_a_misspelt_field_is_a_type_error_before_sending(
-    lh: LegitHealth, httpx_mock: HTTPXMock
+    lh: LegitHealth, scripted: ScriptedServer
 ) -> None:
     with pytest.raises(TypeError, match="emial"):
         await lh.patients.create(external_id="p1", phone="+34600111222", emial="a@b.org")  # type: ignore[call-arg]
-    assert httpx_mock.get_requests() == []
+    assert scripted.get_requests() == []
 
 
 def test_http2_without_h2_is_a_clear_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -366,12 +374,12 @@ def test_http2_without_h2_is_a_clear_configuration_error(monkeypatch: pytest.Mon
         LegitHealth(TOKEN, base_url=BASE, http2=True)
 
 
-def test_a_client_used_on_a_second_event_loop_says_so(httpx_mock: HTTPXMock) -> None:
+def test_a_client_used_on_a_second_event_loop_says_so(scripted: ScriptedServer) -> None:
     import asyncio
 
-    httpx_mock.add_response(url=f"{BASE}/practitioners/specialties", json=[])
-    lh = LegitHealth(TOKEN, base_url=BASE)
+    scripted.add_response(url="/practitioners/specialties", json=[])
+    lh = LegitHealth(TOKEN, base_url=scripted.base_url)  # the default transport (asyncio's)
     asyncio.run(lh.practitioners.specialties())
     with pytest.raises(ConfigurationError, match="one client per event loop"):
         asyncio.run(lh.practitioners.specialties())
-    assert len(httpx_mock.get_requests()) == 1
+    assert len(scripted.get_requests()) == 1

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from _scripted import ScriptedServer
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from pytest_httpx import HTTPXMock
 
 from legithealth_async import LegitHealth
 from legithealth_async._request import encode_json, encode_query
@@ -41,28 +41,29 @@ def test_a_json_body_is_encoded_as_httpx_encodes_json(body: Any) -> None:
     assert encode_json(body) == httpx.Request("POST", BASE, json=body).content
 
 
-async def test_external_ids_reach_the_server_as_sent(httpx_mock: HTTPXMock) -> None:
+async def test_external_ids_reach_the_server_as_sent(
+    lh: LegitHealth, scripted: ScriptedServer
+) -> None:
     ids = ["a b", "a+b", "ä/ö?#&=", "%41", "x" * 40]
-    httpx_mock.add_response(json=[patient_json(i) for i in ids])
-    async with LegitHealth(TOKEN, base_url=BASE, transport="httpx") as lh:
-        found = await lh.patients.get_many(ids)
+    scripted.add_response(json=[patient_json(i) for i in ids])
+    found = await lh.patients.get_many(ids)
     assert sorted(p.external_id for p in found.found) == sorted(ids)
-    (request,) = httpx_mock.get_requests()
+    (request,) = scripted.get_requests()
     assert request.url.params.get_list("externalIds[]") == ids
 
 
-async def test_a_users_http_client_keeps_its_event_hooks(httpx_mock: HTTPXMock) -> None:
+async def test_a_users_http_client_keeps_its_event_hooks(scripted: ScriptedServer) -> None:
     seen: list[str] = []
 
     async def hook(request: httpx.Request) -> None:
         seen.append(request.method)
 
-    httpx_mock.add_response(status_code=201, json=patient_json("p1"))
-    async with httpx.AsyncClient(event_hooks={"request": [hook]}) as http:
-        lh = LegitHealth(TOKEN, base_url=BASE, http_client=http)
+    scripted.add_response(status_code=201, json=patient_json("p1"))
+    async with httpx.AsyncClient(event_hooks={"request": [hook]}, trust_env=False) as http:
+        lh = LegitHealth(TOKEN, base_url=scripted.base_url, http_client=http)
         await lh.patients.create(external_id="p1", email="ada@example.org")
     assert seen == ["POST"]
-    (request,) = httpx_mock.get_requests()
+    (request,) = scripted.get_requests()
     assert json.loads(request.content)["externalId"] == "p1"
 
 

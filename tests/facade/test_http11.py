@@ -171,10 +171,17 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None
 
 
 async def test_unsolicited_data_drops_the_connection() -> None:
-    script = Script(OK + OK, OK)  # one answer too many on the first connection
+    async def answer_then_more(writer: asyncio.StreamWriter) -> None:
+        writer.write(OK)
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(OK)  # one answer too many, after the first was read
+
+    script = Script(answer_then_more, OK)
     async with scripted(script) as base:
         t = transport()
         assert (await get(t, base)).content == b"[]"
+        await asyncio.sleep(0.1)  # the extra answer reaches the idle connection
         assert (await get(t, base)).content == b"[]"
         assert script.connections == 2
         await t.aclose()
@@ -281,3 +288,117 @@ async def test_a_body_delimited_by_the_end_is_lost_if_the_connection_is_reset() 
         with pytest.raises(httpx.RemoteProtocolError):
             await get(t, base)
         await t.aclose()
+
+
+# ------------------------------------------------------------------ framing (issue 19 §3)
+
+#: Answers whose framing is ambiguous or over-long: each is refused, and its connection closed.
+AMBIGUOUS = {
+    "body longer than its content-length": OK + b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}",
+    "content-length then transfer-encoding": (
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n"
+        b"2\r\n[]\r\n0\r\n\r\n"
+    ),
+    "transfer-encoding then content-length": (
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 2\r\n\r\n"
+        b"2\r\n[]\r\n0\r\n\r\n"
+    ),
+    "a 204 with a body": b"HTTP/1.1 204 No Content\r\ncontent-length: 2\r\n\r\n[]",
+    "a 304 with a body": b"HTTP/1.1 304 Not Modified\r\n\r\n[]",
+    "a control character in a chunk extension": (
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2;a\x01b\r\n[]\r\n0\r\n\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("stream", list(AMBIGUOUS.values()), ids=list(AMBIGUOUS))
+async def test_an_ambiguous_or_over_long_answer_is_refused_and_its_connection_closed(
+    stream: bytes,
+) -> None:
+    script = Script(stream, OK)
+    async with scripted(script) as base:
+        t = transport()
+        with pytest.raises(httpx.RemoteProtocolError):  # maybe sent: never "never sent"
+            await get(t, base)
+        assert (await get(t, base)).content == b"[]"  # the next answer, on a new connection
+        assert script.connections == 2
+        await t.aclose()
+
+
+@pytest.mark.parametrize("line", [b"x-filler: ", b"x-"], ids=["value", "name"])
+async def test_an_endless_header_line_is_refused_as_its_bytes_arrive(line: bytes) -> None:
+    async def endless(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\n" + line)
+        for _ in range(64):  # 1 MiB of one line, then a stall (the line never ends)
+            writer.write(b"a" * 16384)
+            await writer.drain()
+        await asyncio.sleep(30)
+
+    async with scripted(Script(endless)) as base:
+        t = transport()
+        # Before: nothing was counted until the line ended, so only the stall ended it.
+        with pytest.raises(httpx.RemoteProtocolError, match="headers over the bound"):
+            await get(t, base, {**PHASES, "read": 10.0})
+        await t.aclose()
+
+
+async def test_an_endless_trailer_line_is_refused_as_its_bytes_arrive() -> None:
+    async def endless(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\nx: ")
+        for _ in range(64):
+            writer.write(b"a" * 16384)
+            await writer.drain()
+        await asyncio.sleep(30)
+
+    async with scripted(Script(endless)) as base:
+        t = transport()
+        with pytest.raises(httpx.RemoteProtocolError, match="over the bound"):
+            await get(t, base, {**PHASES, "read": 10.0})
+        await t.aclose()
+
+
+async def test_a_101_answer_is_a_protocol_error_without_an_asyncio_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    upgrade = b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n"
+    async with scripted(Script(upgrade + b"\x81\x00")) as base:
+        t = transport()
+        with pytest.raises(httpx.RemoteProtocolError, match="101"):
+            await get(t, base)
+        await t.aclose()
+    # Before: "Fatal error: protocol.data_received() call failed", with a traceback.
+    assert not [r for r in caplog.records if r.name == "asyncio"]
+
+
+async def test_a_trailer_never_becomes_a_header() -> None:
+    trailer = (
+        b"HTTP/1.1 503 Busy\r\ntransfer-encoding: chunked\r\nx-a: 1\r\n\r\n"
+        b"2\r\n{}\r\n0\r\nretry-after: 7\r\n\r\n"
+    )
+    async with scripted(Script(trailer)) as base:
+        t = transport()
+        reply = await get(t, base)
+        await t.aclose()
+    assert reply.status == 503
+    names = [name.lower() for name, _ in reply.raw_headers]
+    assert names == [b"transfer-encoding", b"x-a"]  # no retry-after: it came after the body
+
+
+async def test_an_idn_host_is_sent_as_its_a_label_in_the_connect_line_and_host() -> None:
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        seen.append(await reader.readuntil(b"\r\n\r\n"))  # the request, through the tunnel
+        writer.write(OK)
+        await writer.drain()
+        await reader.read()
+
+    async with tcp_server(proxy) as port:
+        t = transport(proxy=f"http://127.0.0.1:{port}")
+        reply = await get(t, "http://bücher.test:8080")
+        await t.aclose()
+    assert reply.content == b"[]"
+    assert seen[0].startswith(b"CONNECT xn--bcher-kva.test:8080 HTTP/1.1\r\n")
+    assert b"\r\nHost: xn--bcher-kva.test:8080\r\n" in seen[1]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from pytest_httpx import HTTPXMock
+from _scripted import ONE_TRANSPORT, ScriptedServer
 
 from legithealth_async import (
     BodySiteCode,
@@ -29,7 +29,7 @@ from legithealth_async import (
 from legithealth_async._generated.types import ParseError
 from legithealth_async._validation import ICD11_RE
 
-from .conftest import BASE, error_json, patient_json
+from .conftest import error_json, patient_json
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "legit-health.yaml").read_text())
@@ -39,11 +39,9 @@ SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "legit-health.yaml").r
 
 
 async def test_an_unlisted_icd11_code_body_site_unit_and_gender_reach_the_server(
-    lh: LegitHealth, httpx_mock: HTTPXMock
+    lh: LegitHealth, scripted: ScriptedServer
 ) -> None:
-    httpx_mock.add_response(
-        url=f"{BASE}/patients", method="POST", status_code=201, json=patient_json("p1")
-    )
+    scripted.add_response(url="/patients", method="POST", status_code=201, json=patient_json("p1"))
     await lh.patients.create(
         external_id="p1",
         email="ada@example.org",
@@ -58,7 +56,7 @@ async def test_an_unlisted_icd11_code_body_site_unit_and_gender_reach_the_server
             ),
         ],
     )
-    body = json.loads(httpx_mock.get_requests()[0].content)
+    body = json.loads(scripted.get_requests()[0].content)
     assert body["gender"] == "nonBinary"
     assert body["conditions"] == [
         {"pathologyCode": "EK90", "bodySiteCode": "earLeft"},
@@ -72,10 +70,10 @@ async def test_an_unlisted_icd11_code_body_site_unit_and_gender_reach_the_server
 
 
 async def test_the_servers_refusal_of_an_unknown_code_comes_back_typed(
-    lh: LegitHealth, httpx_mock: HTTPXMock
+    lh: LegitHealth, scripted: ScriptedServer
 ) -> None:
-    httpx_mock.add_response(
-        url=f"{BASE}/patients",
+    scripted.add_response(
+        url="/patients",
         method="POST",
         status_code=422,
         json=error_json("UNPROCESSABLE", "unknown body site"),
@@ -93,9 +91,10 @@ def test_icd11_codes_pass_by_format(code: str) -> None:
     assert ICD11_RE.match(code)
 
 
+@ONE_TRANSPORT
 @pytest.mark.parametrize("code", ["ea90", "EA9", "EI90", "EA90.", "EA90.12345", "psoriasis", ""])
 async def test_a_code_that_is_not_icd11_fails_before_sending(
-    lh: LegitHealth, httpx_mock: HTTPXMock, code: str
+    lh: LegitHealth, scripted: ScriptedServer, code: str
 ) -> None:
     with pytest.raises(ValidationError) as info:
         await lh.patients.create(
@@ -104,7 +103,7 @@ async def test_a_code_that_is_not_icd11_fails_before_sending(
             conditions=[ConditionInput(pathology_code=code, body_site_code="scalp")],
         )
     assert info.value.field == "conditions[0].pathology_code"
-    assert httpx_mock.get_requests() == []
+    assert scripted.get_requests() == []
 
 
 def test_the_icd11_format_is_the_specs_pattern() -> None:
@@ -122,14 +121,15 @@ def test_known_codes_are_constants_listed_in_the_spec() -> None:
     assert all(ICD11_RE.match(code) for code in PathologyCode.KNOWN)
 
 
+@ONE_TRANSPORT
 async def test_a_missing_required_field_is_a_validation_error_naming_it(
-    lh: LegitHealth, httpx_mock: HTTPXMock
+    lh: LegitHealth, scripted: ScriptedServer
 ) -> None:
     kwargs: dict[str, Any] = {"email": "ada@example.org"}
     with pytest.raises(ValidationError) as info:
         await lh.patients.create(**kwargs)
     assert info.value.field == "external_id"
-    assert httpx_mock.get_requests() == []
+    assert scripted.get_requests() == []
 
 
 # ------------------------------------------------------------------------------ the models
@@ -227,10 +227,10 @@ def test_a_wrong_type_is_a_parse_error_naming_the_field_not_the_value(
 
 
 async def test_a_wrong_type_in_an_answer_is_an_unexpected_response_naming_the_field(
-    lh: LegitHealth, httpx_mock: HTTPXMock
+    lh: LegitHealth, scripted: ScriptedServer
 ) -> None:
-    httpx_mock.add_response(
-        url=re.compile(f"{re.escape(BASE)}/patients.*"),
+    scripted.add_response(
+        url=re.compile(r".*/integration/v1/patients.*"),
         json=[patient_json("p1", birthDate="10/12/1985")],
     )
     with pytest.raises(UnexpectedResponseError) as info:

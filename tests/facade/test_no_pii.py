@@ -1,5 +1,5 @@
 """Every operation, at DEBUG, with sentinel PII and token: none of it in any log record,
-exception text or repr."""
+exception text or repr; on every transport, the failures on the wire (``tests/_scripted.py``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from _scripted import Connect, ScriptedServer, Wire
 from _toolkit import no_sleep
-from pytest_httpx import HTTPXMock
 
 from legithealth_async import (
     APIStatusError,
@@ -20,11 +20,9 @@ from legithealth_async import (
     HrmEpisode,
     LegitHealth,
     LegitHealthError,
-    RetryPolicy,
     match_episodes,
 )
 
-BASE = "https://api.test/integration/v1"
 TOKEN = "SENTINEL-TOKEN-93f1"
 EXT = "SENTINEL-EXT-5d2a"
 EXT_PRAC = "SENTINEL-DOC-77aa"
@@ -84,10 +82,8 @@ PRACTITIONER = {
 TOKENS = [{"externalId": EXT, "token": LOGIN_TOKEN, "refresh_token": REFRESH}]
 
 
-def _answer(status: int | None, exc: Exception | None) -> Callable[[httpx.Request], Any]:
+def _answer(status: int | None) -> Callable[[httpx.Request], Any]:
     def answer(request: httpx.Request) -> httpx.Response:
-        if exc is not None:
-            raise exc
         path = request.url.path
         if status is not None:
             # A hostile server that echoes everything it got back into its message.
@@ -162,7 +158,7 @@ def _assert_clean(text: str, where: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "exc"),
+    ("status", "failure"),
     [
         (None, None),
         (400, None),
@@ -170,29 +166,30 @@ def _assert_clean(text: str, where: str) -> None:
         (409, None),
         (422, None),
         (503, None),
-        (None, httpx.ReadTimeout("timed out")),
-        (None, httpx.ConnectError("refused")),
+        (None, Wire.STALL),
+        (None, "refused"),
     ],
     ids=["ok", "400", "404", "409", "422", "503", "timeout", "connect"],
 )
-@pytest.mark.httpx_mock(assert_all_responses_were_requested=False)
 async def test_no_pii_or_token_anywhere(
-    httpx_mock: HTTPXMock,
+    connect: Connect,
+    scripted: ScriptedServer,
     caplog: pytest.LogCaptureFixture,
     status: int | None,
-    exc: Exception | None,
+    failure: Wire | str | None,
 ) -> None:
-    httpx_mock.add_callback(_answer(status, exc), is_reusable=True)
+    if failure == "refused":
+        scripted.refuse_connections()
+    elif isinstance(failure, Wire):
+        scripted.add_failure(failure, is_reusable=True)
+    else:
+        scripted.add_callback(_answer(status), is_reusable=True)
     caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
 
     seen_outcomes = 0
-    async with LegitHealth(
-        TOKEN,
-        base_url=BASE,
-        max_retries=1,
-        retry_policy=RetryPolicy(random=lambda: 0.0),
-        sleep=no_sleep,
-    ) as lh:
+    # Every answer stalls in the timeout case: a short read timeout ends each attempt soon.
+    timeout = 0.02 if failure is Wire.STALL else 5.0
+    async with connect(api_token=TOKEN, max_retries=1, sleep=no_sleep, timeout=timeout) as lh:
         _assert_clean(repr(lh), "client repr")
         for op in _operations(lh):
             try:

@@ -20,6 +20,7 @@ import pytest
 import sniffio
 import trio
 import trustme
+from _scripted import on_transport
 from _toolkit import no_sleep, tcp_server
 
 from legithealth_async import LegitHealth, RetryPolicy
@@ -415,10 +416,11 @@ async def test_auto_keeps_to_httpx_when_httpx_is_mocked(httpx_mock: Any) -> None
         assert isinstance(_chosen(lh), ShardedTransport)
 
 
-@pytest.mark.parametrize("name", TRANSPORTS)
+@pytest.mark.parametrize("name", [*TRANSPORTS, "http_client"])
 async def test_a_cookie_a_server_sets_is_never_sent_back(name: str) -> None:
     # The API authenticates by token: no transport keeps a cookie jar (httpx's extraction, a
-    # urllib request and response emulated per answer, cost ~9% of a request's CPU).
+    # urllib request and response emulated per answer, cost ~9% of a request's CPU). A user's
+    # own http_client files it in its own jar (AsyncClient.send does), and still sends nothing.
     heads: list[bytes] = []
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -430,7 +432,7 @@ async def test_a_cookie_a_server_sets_is_never_sent_back(name: str) -> None:
 
     async with tcp_server(connection) as port:
         base = f"http://127.0.0.1:{port}/v1"
-        async with LegitHealth("t", base_url=base, transport=name) as lh:  # type: ignore[arg-type]
+        async with on_transport(name) as chosen, LegitHealth("t", base_url=base, **chosen) as lh:
             for external_id in ("x", "y", "z"):
                 assert await lh.patients.get(external_id) is None
     assert len(heads) == 3

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _scripted import TRANSPORTS, on_transport
 from _toolkit import no_sleep
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -50,8 +51,9 @@ HOSTILE_IDS = [
 ]
 
 
-@pytest.fixture(params=["in-process", "loopback"])
+@pytest.fixture(params=["in-process", *TRANSPORTS])
 async def lh_sb(request: pytest.FixtureRequest, legithealth_sandbox: Sandbox) -> Any:
+    """The sandbox in process, or served on loopback to a client on each transport."""
     policy = RetryPolicy(initial=0.001, maximum=0.01)
     if request.param == "in-process":
         async with LegitHealth(
@@ -63,9 +65,12 @@ async def lh_sb(request: pytest.FixtureRequest, legithealth_sandbox: Sandbox) ->
             yield lh, legithealth_sandbox
     else:
         with SandboxServer(legithealth_sandbox) as server:
-            async with LegitHealth(
-                server.token, base_url=server.base_url, retry_policy=policy
-            ) as lh:
+            async with (
+                on_transport(request.param) as chosen,
+                LegitHealth(
+                    server.token, base_url=server.base_url, retry_policy=policy, **chosen
+                ) as lh,
+            ):
                 yield lh, legithealth_sandbox
 
 

@@ -1,7 +1,8 @@
 """The request path against servers that lie or dribble (issue 10's request-path items).
 
 Each uses a hostile server of its own (a raw asyncio server on 127.0.0.1, port 0) where the
-sandbox cannot misbehave that way, or an in-process transport.
+sandbox cannot misbehave that way, an in-process transport, or the scripted server on every
+transport (``tests/_scripted.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from _scripted import Connect, ScriptedServer, on_transport
 from _toolkit import tcp_server
-from pytest_httpx import HTTPXMock
 
 from legithealth_async import (
     APITimeoutError,
@@ -33,7 +34,6 @@ from .conftest import make_records
 
 pytestmark = pytest.mark.loopback
 
-BASE = "https://api.test/integration/v1"
 TOKEN = "tok-SENTINEL-7c1e"
 
 
@@ -106,17 +106,23 @@ async def dribble(writer: asyncio.StreamWriter, data: bytes, every: float = 0.05
 
 
 @asynccontextmanager
-async def client(base_url: str, sleeps: Sleeps, **kw: Any) -> AsyncIterator[LegitHealth]:
-    """A client whose connection pools are made already (by one clean request)."""
-    async with LegitHealth(
-        TOKEN,
-        base_url=base_url,
-        timeout=httpx.Timeout(5.0, read=0.5),
-        attempt_deadline=0.4,
-        retry_policy=RetryPolicy(max_retries=1, random=lambda: 0.0),
-        sleep=sleeps,
-        **kw,
-    ) as lh:
+async def client(
+    base_url: str, sleeps: Sleeps, transport: str, **kw: Any
+) -> AsyncIterator[LegitHealth]:
+    """A client on ``transport`` whose connection pools are made already (by one request)."""
+    async with (
+        on_transport(transport) as chosen,
+        LegitHealth(
+            TOKEN,
+            base_url=base_url,
+            timeout=httpx.Timeout(5.0, read=0.5),
+            attempt_deadline=0.4,
+            retry_policy=RetryPolicy(max_retries=1, random=lambda: 0.0),
+            sleep=sleeps,
+            **chosen,
+            **kw,
+        ) as lh,
+    ):
         # Under its own generous deadline: the first request also makes the TLS context.
         await lh.with_options(attempt_deadline=600).practitioners.specialties()
         yield lh
@@ -130,12 +136,14 @@ async def client(base_url: str, sleeps: Sleeps, **kw: Any) -> AsyncIterator[Legi
     [b"HTTP/1.1 200 OK\r\n", b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"],
     ids=["status line and headers", "body"],
 )
-async def test_a_dribbling_read_ends_at_the_attempt_deadline_and_is_retried(stage: bytes) -> None:
+async def test_a_dribbling_read_ends_at_the_attempt_deadline_and_is_retried(
+    stage: bytes, transport: str
+) -> None:
     async def handler(method: str, path: str, writer: asyncio.StreamWriter) -> None:
         await dribble(writer, stage)
 
     sleeps = Sleeps()
-    async with raw_server(handler) as (url, seen), client(url, sleeps) as lh:
+    async with raw_server(handler) as (url, seen), client(url, sleeps, transport) as lh:
         with pytest.raises(APITimeoutError) as info:
             await lh.patients.get("p1")
     # The deadline fired (not the per-chunk read timeout), on each of the two attempts.
@@ -144,7 +152,7 @@ async def test_a_dribbling_read_ends_at_the_attempt_deadline_and_is_retried(stag
     assert sleeps == [0.5]
 
 
-async def test_a_dribbled_create_is_reconciled_like_any_timeout() -> None:
+async def test_a_dribbled_create_is_reconciled_like_any_timeout(transport: str) -> None:
     async def handler(method: str, path: str, writer: asyncio.StreamWriter) -> None:
         if method == "POST":
             await dribble(writer, b"HTTP/1.1 201 Created\r\n")
@@ -152,7 +160,7 @@ async def test_a_dribbled_create_is_reconciled_like_any_timeout() -> None:
             writer.write(answer(200, b"[]"))
 
     sleeps = Sleeps()
-    async with raw_server(handler) as (url, seen), client(url, sleeps) as lh:
+    async with raw_server(handler) as (url, seen), client(url, sleeps, transport) as lh:
         with pytest.raises(APITimeoutError) as info:
             await lh.patients.create(external_id="p1", email="ada@example.org")
     assert info.value.reason == "AttemptDeadline"
@@ -222,7 +230,7 @@ def _bomb(decoded: int) -> bytes:
     return b"".join(parts) + z.flush()
 
 
-async def test_a_gzip_bomb_is_refused_without_inflating_it() -> None:
+async def test_a_gzip_bomb_is_refused_without_inflating_it(transport: str) -> None:
     bound = 1024 * 1024
     bomb = _bomb(64 * 1024 * 1024)  # 64 KiB on the wire, 64 MiB inflated
 
@@ -230,7 +238,7 @@ async def test_a_gzip_bomb_is_refused_without_inflating_it() -> None:
         writer.write(answer(200, bomb, {"content-encoding": "gzip"}))
 
     async with raw_server(handler) as (url, seen):
-        async with client(url, Sleeps(), max_response_bytes=bound) as lh:
+        async with client(url, Sleeps(), transport, max_response_bytes=bound) as lh:
             tracemalloc.start()
             try:
                 with pytest.raises(UnexpectedResponseError) as info:
@@ -248,7 +256,9 @@ async def test_a_gzip_bomb_is_refused_without_inflating_it() -> None:
     [("gzip", 16 + zlib.MAX_WBITS), ("deflate", zlib.MAX_WBITS), ("deflate", -zlib.MAX_WBITS)],
     ids=["gzip", "deflate-zlib", "deflate-raw"],
 )
-async def test_a_compressed_answer_within_the_bound_is_read(encoding: str, wbits: int) -> None:
+async def test_a_compressed_answer_within_the_bound_is_read(
+    encoding: str, wbits: int, transport: str
+) -> None:
     body = json.dumps([patient_json("p1")]).encode()
     z = zlib.compressobj(wbits=wbits)
     packed = z.compress(body) + z.flush()
@@ -256,7 +266,7 @@ async def test_a_compressed_answer_within_the_bound_is_read(encoding: str, wbits
     async def handler(method: str, path: str, writer: asyncio.StreamWriter) -> None:
         writer.write(answer(200, packed, {"content-encoding": encoding}))
 
-    async with raw_server(handler) as (url, _), client(url, Sleeps()) as lh:
+    async with raw_server(handler) as (url, _), client(url, Sleeps(), transport) as lh:
         patient = await lh.patients.get("p1")
     assert patient is not None and patient.external_id == "p1"
 
@@ -265,47 +275,45 @@ async def test_a_compressed_answer_within_the_bound_is_read(encoding: str, wbits
 
 
 async def test_a_create_answered_with_another_patients_body_is_reconciled(
-    httpx_mock: HTTPXMock,
+    connect: Connect, scripted: ScriptedServer
 ) -> None:
-    httpx_mock.add_response(
-        url=f"{BASE}/patients", method="POST", status_code=201, json=patient_json("someone-else")
+    scripted.add_response(
+        url="/patients", method="POST", status_code=201, json=patient_json("someone-else")
     )
-    httpx_mock.add_response(url=f"{BASE}/patients?externalIds%5B%5D=p1", json=[])
-    async with LegitHealth(TOKEN, base_url=BASE, sleep=Sleeps()) as lh:
+    scripted.add_response(url="/patients?externalIds%5B%5D=p1", json=[])
+    async with connect() as lh:
         with pytest.raises(UnexpectedResponseError) as info:
             await lh.patients.create(external_id="p1", email="ada@example.org")
     assert "externalId differs" in info.value.reason
     assert "someone-else" not in str(info.value)
-    assert [r.method for r in httpx_mock.get_requests()] == ["POST", "GET"]
+    assert [r.method for r in scripted.get_requests()] == ["POST", "GET"]
 
 
 async def test_a_create_answered_with_another_body_finds_ours_if_it_was_made(
-    httpx_mock: HTTPXMock,
+    connect: Connect, scripted: ScriptedServer
 ) -> None:
-    httpx_mock.add_response(
-        url=f"{BASE}/patients", method="POST", status_code=201, json=patient_json("someone-else")
+    scripted.add_response(
+        url="/patients", method="POST", status_code=201, json=patient_json("someone-else")
     )
-    httpx_mock.add_response(url=f"{BASE}/patients?externalIds%5B%5D=p1", json=[patient_json("p1")])
-    async with LegitHealth(TOKEN, base_url=BASE, sleep=Sleeps()) as lh:
+    scripted.add_response(url="/patients?externalIds%5B%5D=p1", json=[patient_json("p1")])
+    async with connect() as lh:
         patient = await lh.patients.create(external_id="p1", email="ada@example.org")
     assert patient.external_id == "p1"
 
 
 async def test_a_patch_answered_with_another_patients_body_is_refused(
-    httpx_mock: HTTPXMock,
+    connect: Connect, scripted: ScriptedServer
 ) -> None:
-    httpx_mock.add_response(
-        url=f"{BASE}/patients/p1", method="PATCH", json=patient_json("someone-else")
-    )
-    async with LegitHealth(TOKEN, base_url=BASE, sleep=Sleeps()) as lh:
+    scripted.add_response(url="/patients/p1", method="PATCH", json=patient_json("someone-else"))
+    async with connect() as lh:
         with pytest.raises(UnexpectedResponseError) as info:
             await lh.patients.patch("p1", first_name="Ada")
     assert "externalId differs" in info.value.reason
-    assert len(httpx_mock.get_requests()) == 1
+    assert len(scripted.get_requests()) == 1
 
 
 async def test_an_episode_answered_for_another_condition_is_refused(
-    httpx_mock: HTTPXMock,
+    connect: Connect, scripted: ScriptedServer
 ) -> None:
     other = {
         "id": "e1",
@@ -315,12 +323,12 @@ async def test_an_episode_answered_for_another_condition_is_refused(
         "startedAt": "2026-03-02T11:00:00Z",
         "finishedAt": None,
     }
-    url = f"{BASE}/conditions/c1/episodes-of-care"
-    httpx_mock.add_response(url=url, method="POST", status_code=201, json=other)
+    url = "/conditions/c1/episodes-of-care"
+    scripted.add_response(url=url, method="POST", status_code=201, json=other)
     # The lookup proves nothing was made (a lookup listing the other condition's episode is
     # itself refused: tests/facade/test_lying_lists.py).
-    httpx_mock.add_response(url=url, method="GET", json=[])
-    async with LegitHealth(TOKEN, base_url=BASE, sleep=Sleeps()) as lh:
+    scripted.add_response(url=url, method="GET", json=[])
+    async with connect() as lh:
         with pytest.raises(UnexpectedResponseError) as info:
             await lh.episodes_of_care.create("c1")
     assert "conditionId differs" in info.value.reason

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from .._budget import DECODED
 from ..errors import UnexpectedResponseError
 
 
@@ -30,6 +31,9 @@ class Reply:
 
 #: Inflated at most this much per zlib call: the peak stays near the bound, not twice it.
 _PIECE = 1024 * 1024
+#: A body's first bytes are not counted against the budget of bytes in flight (``_budget``):
+#: answers are small, and the lock is then never taken; a bomb passes this in its first piece.
+_UNCOUNTED = 256 * 1024
 
 
 class _Inflater:
@@ -106,7 +110,7 @@ class BoundedBody:
     a corrupt compressed stream.
     """
 
-    __slots__ = ("_inflater", "_limit", "_operation", "_pieces", "_size", "_status")
+    __slots__ = ("_held", "_inflater", "_limit", "_operation", "_pieces", "_size", "_status")
 
     def __init__(self, operation: str, status: int, encoding: str, limit: int) -> None:
         self._operation = operation
@@ -117,29 +121,50 @@ class BoundedBody:
         # resize and double the peak.
         self._pieces: list[bytes] = []
         self._size = 0
+        self._held = 0  # taken from the process's budget of decoded bytes (_budget)
 
     def feed(self, chunk: bytes) -> None:
         """Decode and keep one raw chunk."""
         try:
             for piece in self._inflater.feed(chunk, self._limit - self._size):
+                size = self._size + len(piece)
+                if size > _UNCOUNTED:
+                    self._hold(size - self._held)
                 self._pieces.append(piece)
-                self._size += len(piece)
+                self._size = size
         except zlib.error:
+            self.release()
             raise self._error("corrupt compressed body") from None
         if self._size > self._limit:
+            self.release()
             raise self._error(f"body over {self._limit} bytes (decoded)")
 
+    def _hold(self, size: int) -> None:
+        if not DECODED.take(size, self._held):
+            self.release()
+            raise self._error(f"decoded answers in flight over {DECODED.capacity} bytes")
+        self._held += size
+
+    def release(self) -> None:
+        """Give this body's bytes back to the budget (it is handed over, or abandoned)."""
+        held, self._held = self._held, 0
+        self._pieces = []
+        if held:
+            DECODED.give(held)
+
     def finish(self) -> bytes:
-        """The whole decoded body (the raw body has ended)."""
+        """The whole decoded body (the raw body has ended); its bytes leave the budget."""
         try:
             piece = self._inflater.flush(self._limit - self._size)
+            self._size += len(piece)
+            if self._size > self._limit:
+                raise self._error(f"body over {self._limit} bytes (decoded)")
+            self._pieces.append(piece)
+            return b"".join(self._pieces)
         except zlib.error:
             raise self._error("corrupt compressed body") from None
-        self._size += len(piece)
-        if self._size > self._limit:
-            raise self._error(f"body over {self._limit} bytes (decoded)")
-        self._pieces.append(piece)
-        return b"".join(self._pieces)
+        finally:
+            self.release()
 
     def _error(self, reason: str) -> UnexpectedResponseError:
         return UnexpectedResponseError(self._operation, self._status, reason)
@@ -153,6 +178,9 @@ async def inflate_bounded(
     Refused: more than ``limit`` decoded bytes, and a corrupt compressed stream.
     """
     body = BoundedBody(operation, status, encoding, limit)
-    async for chunk in chunks:
-        body.feed(chunk)
-    return body.finish()
+    try:
+        async for chunk in chunks:
+            body.feed(chunk)
+        return body.finish()
+    finally:
+        body.release()  # abandoned (cancelled, cut short): its bytes leave the budget

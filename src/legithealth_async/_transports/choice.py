@@ -154,6 +154,7 @@ class ChosenTransport:
             keepalive_expiry=self._keepalive,
             http2=self._http2,
             proxy=self._proxy,
+            guarded=not _httpx_is_mocked(),
         )
         return HttpxTransport(sharded)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import select
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,9 @@ class _Connection(asyncio.Protocol):
         self._raw: list[tuple[bytes, bytes]] = []
         self._headers: dict[str, str] = {}
         self._header_bytes = 0
+        self._quiet = 0  # bytes read since the last body bytes (head, trailers, chunk lines)
+        self._fed_body = False
+        self._ready: Reply | None = None  # a whole answer, handed over once its bytes are parsed
         self._body: BoundedBody | None = None
         self._until_close = False
         self._error: Exception | None = None
@@ -94,10 +98,21 @@ class _Connection(asyncio.Protocol):
             self._fail(httpx.RemoteProtocolError("data when no answer was expected"))
             return
         self._last_data = self._loop.time()
+        self._fed_body = False
         try:
             self._parser.feed_data(data)
-        except (httptools.HttpParserError, _Stop):
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade, _Stop):
+            # Bytes beyond a whole answer (in the same read) fail it too: never half-trusted.
             self._fail(self._error or httpx.RemoteProtocolError("malformed answer"))
+            return
+        if self._ready is not None:
+            self._deliver()
+            return
+        # A head or trailer line counted as its bytes arrive, not when it ends: an endless line
+        # is refused at the bound instead of growing the parser's buffer until the deadline.
+        self._quiet = 0 if self._fed_body else self._quiet + len(data)
+        if self._quiet > C.MAX_RESPONSE_HEADER_BYTES:
+            self._fail(httpx.RemoteProtocolError("answer headers over the bound"))
 
     def eof_received(self) -> bool | None:
         return None  # close our side too: connection_lost follows
@@ -108,6 +123,7 @@ class _Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             if exc is None and self._body is not None and self._until_close and not self._error:
                 self._complete()  # a body delimited by the (orderly) end of the connection
+                self._deliver()
             else:
                 waiter.set_exception(
                     httpx.RemoteProtocolError("the server closed the connection before answering")
@@ -138,11 +154,14 @@ class _Connection(asyncio.Protocol):
         self._header_bytes += len(name) + len(value)
         if self._header_bytes > C.MAX_RESPONSE_HEADER_BYTES:
             self._stop(httpx.RemoteProtocolError("answer headers over the bound"))
-        self._raw.append((name, value))
+        if self._body is None:  # a trailer (after the body) never becomes a header
+            self._raw.append((name, value))
 
     def on_headers_complete(self) -> None:
         status = self._parser.get_status_code()
         self._status = status
+        if status == 101:  # never asked for: the connection would stop being HTTP
+            self._stop(httpx.RemoteProtocolError("an upgrade (101) that was not asked for"))
         if 100 <= status < 200:
             return  # informational (100 Continue...): the answer follows
         headers = self._headers = _headers(self._raw)
@@ -158,6 +177,7 @@ class _Connection(asyncio.Protocol):
         self._body = BoundedBody(self._operation, status, encoding, self._limit)
 
     def on_body(self, chunk: bytes) -> None:
+        self._fed_body = True
         if self._body is None:
             return
         try:
@@ -183,6 +203,8 @@ class _Connection(asyncio.Protocol):
         self._limit = limit
         self._error = None
         self._answered = False
+        self._quiet = 0
+        self._ready = None
         self.reusable = False
         waiter: asyncio.Future[Reply] = self._loop.create_future()
         self._waiter = waiter
@@ -196,6 +218,8 @@ class _Connection(asyncio.Protocol):
         try:
             return await waiter
         finally:
+            if self._body is not None:
+                self._body.release()  # whole (released already) or abandoned
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -224,8 +248,15 @@ class _Connection(asyncio.Protocol):
             self._timer = self._loop.call_later(read - quiet, self._check_read, read)
 
     def usable(self) -> bool:
-        """Open, as far as this side knows (the server may still have closed it meanwhile)."""
-        return not self.closed and self._transport is not None and not self._transport.is_closing()
+        """Open, as far as this side can know: an idle connection has nothing to read, so a
+        readable socket means the server closed it (or sent what no request asked for) and the
+        loop has not seen it yet. A request written there would be lost unsent, yet look
+        "maybe applied" (httpcore makes the same check before reusing a connection)."""
+        transport = self._transport
+        if self.closed or transport is None or transport.is_closing():
+            return False
+        sock = transport.get_extra_info("socket")
+        return sock is None or not _readable(sock.fileno())
 
     def close(self) -> None:
         """Close the connection now (its answer, if any, is abandoned)."""
@@ -253,8 +284,21 @@ class _Connection(asyncio.Protocol):
             self._fail(exc)
             return
         self._answered = True
-        if not waiter.done():
-            waiter.set_result(Reply(self._status, self._headers, self._raw, content))
+        self._ready = Reply(self._status, self._headers, self._raw, content)
+
+    def _deliver(self) -> None:
+        waiter, ready, self._ready = self._waiter, self._ready, None
+        if waiter is not None and ready is not None and not waiter.done():
+            waiter.set_result(ready)
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has something to read (or its end), now, without waiting."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -363,9 +407,10 @@ class Http11Transport:
             if parsed.scheme not in ("http", "https") or not parsed.host:
                 raise httpx.UnsupportedProtocol("only http:// and https:// URLs")
             port = parsed.port or (443 if parsed.scheme == "https" else 80)
-            host = _bracketed(parsed.host)
+            name = parsed.raw_host.decode("ascii")  # an IDN's A-label (xn--...), as httpx sends
+            host = _bracketed(name)
             host_header = host if parsed.port is None else f"{host}:{port}"
-            origin = self._origins[prefix] = _Origin(parsed.scheme, parsed.host, port, host_header)
+            origin = self._origins[prefix] = _Origin(parsed.scheme, name, port, host_header)
         return origin, path_at
 
     def _reused(self, origin: _Origin) -> _Connection | None:

@@ -9,9 +9,9 @@ asyncio and trio and speaks HTTP/2 when asked.
 Every transport is cheap to construct: its pools and its TLS context are made at the first
 request, the TLS context once per process (loading the CA bundle costs ~50 ms of CPU), in a worker
 thread so the event loop never stalls on it. TLS verification stays on. A proxy named by the
-environment (``HTTPS_PROXY``, ``NO_PROXY``...) is honoured by every transport, except for a
-loopback host, which is never proxied (the sandbox on ``http://127.0.0.1`` would otherwise send
-the token in clear to the proxy).
+environment (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``...) is honoured by every transport,
+except for a loopback host, which is never proxied (the sandbox on ``http://127.0.0.1`` would
+otherwise send the token in clear to the proxy).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import anyio
 import anyio.to_thread
 import httpx
 
+from .framing import GuardedHTTPTransport
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is this machine: ``localhost``, 127.0.0.0/8 or ``::1``."""
@@ -40,13 +42,13 @@ def is_loopback(host: str) -> bool:
 
 
 def environment_proxy(url: httpx.URL) -> str | None:
-    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``NO_PROXY``...), if any.
-
-    Never one for a loopback host.
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, else ``ALL_PROXY``;
+    ``NO_PROXY``...), if any. Never one for a loopback host.
     """
     if is_loopback(url.host) or urllib.request.proxy_bypass(url.host):
         return None
-    return urllib.request.getproxies().get(url.scheme)
+    proxies = urllib.request.getproxies()
+    return proxies.get(url.scheme) or proxies.get("all")
 
 
 # ------------------------------------------------------------------------------ TLS context
@@ -121,7 +123,8 @@ class _Counted(httpx.AsyncByteStream):
 class ShardedTransport(httpx.AsyncBaseTransport):
     """``max_connections`` split over pools of at most ``shard_size`` connections each.
 
-    The pools are made at the first request (all sharing one TLS context).
+    The pools are made at the first request (all sharing one TLS context); each answer's
+    framing is watched as it is read (``framing``).
     """
 
     def __init__(
@@ -132,6 +135,7 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         keepalive_expiry: float,
         http2: bool = False,
         proxy: str | None = None,
+        guarded: bool = True,
     ) -> None:
         count = max(1, math.ceil(max_connections / shard_size))
         per_shard = math.ceil(max_connections / count)
@@ -142,24 +146,31 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         )
         self._http2 = http2
         self._proxy = proxy
+        self._guarded = guarded
         self._count = count
-        self._shards: list[httpx.AsyncHTTPTransport] = []
+        self._shards: list[httpx.AsyncBaseTransport] = []
         self._load = [0] * count
         self._lazy = _Lazy()
 
     def __repr__(self) -> str:
         return f"<ShardedTransport shards={self._count}>"
 
-    async def _open(self) -> list[httpx.AsyncHTTPTransport]:
+    async def _open(self) -> list[httpx.AsyncBaseTransport]:
         context = await self._lazy.ssl_context(self._http2)
         if not self._shards:
-            self._shards = [
-                httpx.AsyncHTTPTransport(
-                    verify=context, limits=self._limits, http2=self._http2, proxy=self._proxy
-                )
-                for _ in range(self._count)
-            ]
+            self._shards = [self._pool(context) for _ in range(self._count)]
         return self._shards
+
+    def _pool(self, context: ssl.SSLContext) -> httpx.AsyncBaseTransport:
+        """One pool, its answers' framing guarded (``framing``); httpx's own if not ``guarded``
+        (while pytest-httpx mocks httpx's transport: the mocks must see the requests)."""
+        if not self._guarded:
+            return httpx.AsyncHTTPTransport(
+                verify=context, limits=self._limits, http2=self._http2, proxy=self._proxy
+            )
+        return GuardedHTTPTransport(
+            ssl_context=context, limits=self._limits, http2=self._http2, proxy=self._proxy
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send through the least busy pool; the slot is freed when the body is closed."""

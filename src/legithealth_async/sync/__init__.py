@@ -17,7 +17,7 @@ uses of the client), so it can be tested on an in-memory fake; the client does n
 from .diff import PatchPlan, plan_patch
 from .engine import DEFAULT_CONCURRENCY, SyncOptions, SyncSession, sync_patients
 from .journal import EXPORT_COLUMNS, Journal, JournalEntry, JournalMismatchError
-from .outcomes import FailureReason, Outcome, SyncOutcome, SyncSummary
+from .outcomes import ConditionCounts, FailureReason, Outcome, SyncOutcome, SyncSummary
 from .records import (
     CSV_COLUMNS,
     BadRecord,
@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "EXPORT_COLUMNS",
     "BadRecord",
+    "ConditionCounts",
     "FailureReason",
     "Journal",
     "JournalEntry",

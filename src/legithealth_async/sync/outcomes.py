@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["FailureReason", "Outcome", "SyncOutcome", "SyncSummary"]
+__all__ = ["ConditionCounts", "FailureReason", "Outcome", "SyncOutcome", "SyncSummary"]
 
 
 class Outcome(StrEnum):
@@ -36,6 +36,30 @@ class FailureReason:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionCounts:
+    """What became of a patient's conditions in its source (set by the FHIR reader).
+
+    ``sent``: in the record (sent with it, unless the record failed); ``not_selected``: outside
+    the selection; ``left_out``: selected but left out, each with a reason in ``reasons`` (the
+    resource type, its id and the JSON path, never a value).
+    """
+
+    sent: int = 0
+    not_selected: int = 0
+    left_out: int = 0
+    reasons: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        """The counts and reasons as a JSON-ready dict."""
+        return {
+            "sent": self.sent,
+            "notSelected": self.not_selected,
+            "leftOut": self.left_out,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SyncOutcome:
     """The outcome of one record.
 
@@ -43,7 +67,9 @@ class SyncOutcome:
     patch sent or would send (``email``, ``conditions.add``, ``conditions.track``,
     ``conditions.pause``...); ``from_journal`` is True when the record was skipped without a
     request because the journal holds it as synced with the same content; ``dry_run`` marks what
-    would have been done. The external id is hidden from ``repr``.
+    would have been done; ``conditions`` counts the source's conditions (FHIR input, once
+    annotated: :meth:`legithealth_async.fhir.FhirExport.annotate`). The external id is hidden
+    from ``repr``.
     """
 
     external_id: str | None = field(repr=False)
@@ -54,6 +80,7 @@ class SyncOutcome:
     changes: tuple[str, ...] = ()
     from_journal: bool = False
     dry_run: bool = False
+    conditions: ConditionCounts | None = None
 
     @property
     def failed(self) -> bool:
@@ -62,13 +89,16 @@ class SyncOutcome:
 
     def report_row(self) -> dict[str, Any]:
         """The JSON object of a failure in the report: line, external id, error and message."""
-        return {
+        row: dict[str, Any] = {
             "line": self.line,
             "externalId": self.external_id,
             "outcome": self.outcome.value,
             "error": self.reason.error if self.reason else None,
             "message": self.reason.message if self.reason else None,
         }
+        if self.conditions is not None:
+            row["conditions"] = self.conditions.as_json()
+        return row
 
 
 @dataclass(slots=True)
