@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import fhir, getmany, loopback, memory, percall, ratelimit, soak, tail, throughput
+from . import fhir, getmany, loopback, memory, percall, ratelimit, soak, tail, telemetry, throughput
 from ._common import Report, Settings
 
 SECTIONS = {
@@ -25,6 +25,7 @@ SECTIONS = {
     "ratelimit": ratelimit.run,
     "tail": tail.run,
     "fhir": fhir.run,
+    "telemetry": telemetry.run,
 }
 #: Run only when named (over the default run's time budget).
 OPTIONAL = {"soak": soak.run}

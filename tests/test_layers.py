@@ -34,6 +34,7 @@ TIERS: list[tuple[str, tuple[str, ...]]] = [
             "_tasks",
             "errors",
             "_retry",
+            "_observe",
             "_budget",
             "_telemetry*",
             "telemetry*",

@@ -8,6 +8,7 @@
         patient = await lh.patients.create(external_id="a449666c710c", email="ada@example.org")
 """
 
+from ._logs import log_from_environment as _log_from_environment
 from ._retry import RetryPolicy
 from ._session import RawResponse
 from ._version import __version__ as __version__
@@ -134,3 +135,5 @@ __all__ += [
     "iter_records",
     "sync_patients",
 ]
+
+_log_from_environment()  # LEGITHEALTH_LOG=info|debug

@@ -71,6 +71,14 @@ REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-amzn-requestid")
 LOGIN_LINK_BASE: Final = "https://app.legit.health/u/home"
 
 LOGGER_NAME: Final = "legithealth_async"
+#: The environment variable that turns the library's own log lines on without any logging setup
+#: (``info`` or ``debug``), and the format of those lines on stderr.
+LOG_ENV: Final = "LEGITHEALTH_LOG"
+LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+#: OpenTelemetry: the only headers a traced request may carry for its trace (W3C Trace Context;
+#: never baggage, which can carry anything), and only with ``telemetry.instrument(propagate=True)``.
+PROPAGATED_HEADERS: Final = frozenset({"traceparent", "tracestate"})
 
 #: Bulk sync: records in flight at once, and how far it reads ahead of what it has yielded
 #: (SYNC_READ_AHEAD_PER_RECORD x concurrency, at least SYNC_MIN_READ_AHEAD).

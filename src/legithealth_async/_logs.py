@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import threading
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import httpx
 
-__all__ = ["our_exchange", "redact_httpx_logs_for"]
+from . import _constants as C
+
+__all__ = ["log_from_environment", "our_exchange", "redact_httpx_logs_for"]
+
+_LEVELS = {"info": logging.INFO, "debug": logging.DEBUG}
 
 #: httpcore's loggers (a filter on a logger does not apply to its children's records).
 HTTPCORE_LOGGERS = (
@@ -102,3 +108,30 @@ def our_exchange() -> Iterator[None]:
         yield
     finally:
         _ours.reset(token)
+
+
+class _EnvHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stderr handler ``LEGITHEALTH_LOG`` adds (marked, so it is added once)."""
+
+
+def log_from_environment(environ: Mapping[str, str] = os.environ) -> int | None:
+    """``LEGITHEALTH_LOG=info|debug``: the library's own log lines on stderr, no setup needed.
+
+    As ``OPENAI_LOG`` and ``STRIPE_LOG`` do: a handler on the ``legithealth_async`` logger at
+    that level (once, however often this runs). The lines are the library's own, already free of
+    patient data; httpx's and httpcore's loggers are left alone. Returns the level set, or None.
+    """
+    value = environ.get(C.LOG_ENV, "").strip().lower()
+    if not value:
+        return None
+    level = _LEVELS.get(value)
+    if level is None:
+        warnings.warn(f"{C.LOG_ENV} takes 'info' or 'debug'; its value is ignored", stacklevel=2)
+        return None
+    logger = logging.getLogger(C.LOGGER_NAME)
+    if not any(isinstance(h, _EnvHandler) for h in logger.handlers):
+        handler = _EnvHandler()
+        handler.setFormatter(logging.Formatter(C.LOG_FORMAT))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    return level

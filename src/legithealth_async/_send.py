@@ -8,13 +8,15 @@ one signal, :class:`~._answer.MaybeApplied`, which ``_exactly_once.py`` resolves
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TypeVar
 
 import httpx
 
+from . import _observe
 from ._answer import Answer, MaybeApplied, Result
-from ._attempt_log import log_attempt
+from ._attempt_log import log_attempt, observe_attempt
 from ._classify import Failure, classify, failure_of
 from ._options import Extras, RequestOptions
 from ._sender import Sender
@@ -39,12 +41,17 @@ async def send(
     """
     sender.check_usable()
     request = sender.build(call, extras)
+    observed = None if _observe.observer is None else _observe.current_call.get()
+    if observed is not None and (propagated := observed.headers()):
+        request = dataclasses.replace(request, headers=(*request.headers, *propagated))
     attempt = 0
     while True:
         attempt += 1
         started = time.perf_counter()
         outcome = await _attempt(sender, call, request, options)
         log_attempt(call, request.method, outcome, started, attempt)
+        if observed is not None:
+            observe_attempt(observed, call, request.method, outcome, started)
         if isinstance(outcome, Result):
             return outcome
         # The host, the attempts so far, a 404's likely cause: named in the error's message.

@@ -13,6 +13,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 import httpx
 
+from . import _observe
 from ._answer import Answer, Result
 from ._exactly_once import create_once
 from ._options import Extras, RequestOptions
@@ -54,6 +55,18 @@ class Session:
         extras: Extras | None = None,
     ) -> T:
         """Send ``call``: retried if idempotent, else made at most once (found by ``find``)."""
+        observer = _observe.observer
+        if observer is None:
+            return await self._call(call, find, extras)
+        method = call.spec["method"].upper()
+        with observer.call(call.name, method, call.path, self.sender.base_url) as scope:
+            token = _observe.current_call.set(scope)
+            try:
+                return await self._call(call, find, extras)
+            finally:
+                _observe.current_call.reset(token)
+
+    async def _call(self, call: Call[T], find: Find[Any, T] | None, extras: Extras | None) -> T:
         attempts = Attempts(self.options)
         if call.idempotent:
             result = await self._send(call, attempts, extras)
@@ -61,7 +74,7 @@ class Session:
             result = await create_once(
                 call.name,
                 lambda: self._send(call, attempts, extras),
-                lookup=None if find is None else lambda: self._find(find, attempts),
+                lookup=None if find is None else lambda: self._reconcile(find, attempts),
                 on_conflict=None if find is None else lambda: self._existing(call, find, attempts),
                 attempts=attempts,
             )
@@ -72,6 +85,14 @@ class Session:
 
     async def _send(self, call: Call[T], attempts: Attempts, extras: Extras | None) -> Result[T]:
         return await send(self.sender, call, self.options, attempts, extras)
+
+    async def _reconcile(self, find: Find[L, T], attempts: Attempts) -> Result[T] | None:
+        """``_find`` for a create whose outcome is unknown (a span of its own when observed)."""
+        observed = None if _observe.observer is None else _observe.current_call.get()
+        if observed is None:
+            return await self._find(find, attempts)
+        with observed.reconciling():
+            return await self._find(find, attempts)
 
     async def _find(self, find: Find[L, T], attempts: Attempts) -> Result[T] | None:
         found = await self._send(find.lookup, attempts, None)

@@ -640,6 +640,7 @@ def _sync_setup(args: argparse.Namespace) -> tuple[SyncOptions, Sandbox | None]:
 def _sync_command(args: argparse.Namespace) -> int:
     try:
         options, sandbox = _sync_setup(args)
+        shutdown = _telemetry_export() if args.otel else None
     except ConfigurationError as exc:
         echo(f"error: {exc}", err=True)
         return EXIT_USAGE
@@ -648,6 +649,16 @@ def _sync_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         echo("interrupted: the journal holds every record committed so far", err=True)
         return EXIT_STOPPED
+    finally:
+        if shutdown is not None:
+            shutdown()
+
+
+def _telemetry_export() -> Callable[[], None]:
+    """``--otel``: the run's traces and metrics exported as the ``OTEL_*`` variables say."""
+    from .telemetry._export import export_from_environment
+
+    return export_from_environment()
 
 
 # --------------------------------------------------------------------------------- journal
@@ -727,6 +738,12 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=["jsonl", "csv", "fhir"],
         help="default: from the file name (a folder: fhir)",
+    )
+    sync.add_argument(
+        "--otel",
+        action="store_true",
+        help="export the run's traces and metrics as the OTEL_* variables say (OTLP by "
+        "default; needs legithealth-async[otel-export])",
     )
     sync.add_argument(
         "--concurrency",

@@ -40,7 +40,12 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    nullcontext,
+)
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
@@ -49,6 +54,7 @@ from typing import NoReturn
 import anyio
 
 from .. import _constants as C
+from .. import _observe
 from ..errors import (
     AuthenticationError,
     ClientClosedError,
@@ -269,6 +275,7 @@ class _Engine:
         self.outcomes: InOrder[SyncOutcome] | Completed[SyncOutcome] = order(self.room.release)
         self.breaker = Breaker(client.base_url)
         self.hashed = journal is not None  # the content hash is only ever compared there
+        self.observed: _observe.SyncScope | None = None  # set while an observer watches the run
 
     # -- stage 1: admit ----------------------------------------------------------------------
 
@@ -456,14 +463,19 @@ class _Engine:
         item, patient = job
         record = item.record
         started = anyio.current_time()
+        observed = self.observed
         try:
             async with self.limiter:
                 started = anyio.current_time()
                 _HOLDS_SLOT.set(True)
+                if observed is not None:
+                    observed.started()
                 try:
                     kind, patient, changes = await self._upsert(record, patient)
                 finally:
                     _HOLDS_SLOT.set(False)
+                    if observed is not None:
+                        observed.finished()
         except FATAL_ERRORS:
             raise
         except Exception as exc:
@@ -552,6 +564,8 @@ class _Engine:
         """Report an outcome as it happens, journal it, and hand it to the in-order stage."""
         if self.options.on_progress is not None:
             self.options.on_progress(outcome)
+        if self.observed is not None:
+            self.observed.outcome(outcome.outcome.value, from_journal=outcome.from_journal)
         message = outcome.reason.message if outcome.reason else None
         if item is not None:
             await self.writer.add(
@@ -600,12 +614,13 @@ async def _session(
     engine = _Engine(client, journal, options)
     outcomes = engine.outcomes.read()
     try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(engine.admit_all, records)
-            try:
-                yield outcomes
-            finally:
-                tg.cancel_scope.cancel()  # the block is over: nothing of this sync runs on
+        with _observed(engine) as engine.observed:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(engine.admit_all, records)
+                try:
+                    yield outcomes
+                finally:
+                    tg.cancel_scope.cancel()  # the block is over: nothing of this sync runs on
     except BaseExceptionGroup as group:
         raise first_error(group) from None
     finally:
@@ -614,6 +629,16 @@ async def _session(
             await engine.writer.flush()
             if owned and journal is not None:
                 await journal.aclose()
+
+
+def _observed(engine: _Engine) -> AbstractContextManager[_observe.SyncScope | None]:
+    """The observer's scope of this run (its span is current for the run's tasks), if any."""
+    observer = _observe.observer
+    if observer is None:
+        return nullcontext()
+    pacer = engine.options.pacer
+    rate = None if pacer is None else lambda: pacer.rate
+    return observer.sync_run(engine.options.concurrency, rate)
 
 
 class SyncSession:
