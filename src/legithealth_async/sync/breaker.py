@@ -59,9 +59,8 @@ def host_of(base_url: str) -> str:
 class Breaker:
     """Counts the requests that failed in a row (see the module's docstring).
 
-    ``failures`` and ``seconds`` default to ``SYNC_BREAKER_FAILURES`` and ``_SECONDS`` (in
-    ``_constants.py``); ``clock`` (anyio's by default) can be pinned in tests. One event loop,
-    like the client.
+    ``failures`` and ``seconds`` default to 20 requests and 20 seconds; ``clock`` (anyio's by
+    default) can be pinned in tests. One event loop, like the client.
     """
 
     def __init__(

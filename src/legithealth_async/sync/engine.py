@@ -739,9 +739,9 @@ def sync_patients(
     A record is created when Legit.Health does not know its external id, patched with only what
     differs, or left unchanged; a failed record never stops the others (only a wrong token or a
     closed client stops the run, raised from the ``async with``). A server gone stops it too:
-    when :data:`~legithealth_async._constants.SYNC_BREAKER_FAILURES` requests in a row (a batch
-    lookup counts once) failed to reach the server or got a 5xx, or every one that ended over
-    ``SYNC_BREAKER_SECONDS``, the ``async with`` raises
+    when 20 requests in a row (a batch lookup counts once) failed to reach the server or got a
+    5xx, or every one (at least two) that ended over the last 20 seconds did, the ``async with``
+    raises
     :class:`~legithealth_async.sync.breaker.ServerUnavailableError`, naming the host and the last
     error; the journal keeps what was done, so the next run resumes.
 
