@@ -23,13 +23,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
-
 from .. import _constants as C
 from ..errors import ValidationError
 from ..models import ConditionInput
 from ..sync.outcomes import ConditionCounts, SyncOutcome
-from ..sync.records import BadRecord, PatientRecord, RecordSource, usable_external_id
+from ..sync.records import (
+    BadRecord,
+    PatientRecord,
+    RecordSource,
+    in_worker_thread,
+    usable_external_id,
+)
 from .index import ConditionIndex, IndexedCondition, reference_key
 from .mapping import (
     FhirOptions,
@@ -433,24 +437,10 @@ class FhirExport:
         return replace(outcome, conditions=counts, reason=reason)
 
     async def records(self, *, chunk: int = 500) -> AsyncGenerator[RecordSource, None]:
-        """:meth:`iter_records` in a worker thread, ``chunk`` records at a time."""
-        iterator = self.iter_records()
-
-        def take() -> list[RecordSource]:
-            out: list[RecordSource] = []
-            for item in iterator:
-                out.append(item)
-                if len(out) >= chunk:
-                    break
-            return out
-
-        try:
-            while batch := await anyio.to_thread.run_sync(take):
-                for item in batch:
-                    yield item
-        finally:
-            with anyio.CancelScope(shield=True):  # the index file is deleted, even on cancel
-                await anyio.to_thread.run_sync(iterator.close)  # type: ignore[attr-defined]
+        """:meth:`iter_records` in a worker thread, ``chunk`` records at a time (the index file
+        is deleted at the end, even on a cancellation)."""
+        async for item in in_worker_thread(self.iter_records(), chunk):
+            yield item
 
 
 def _selectable(tables: CodeTables) -> re.Pattern[bytes]:

@@ -632,7 +632,16 @@ async def aiter_records(
     path: str | os.PathLike[str], fmt: str | None = None, *, chunk: int = 500
 ) -> AsyncGenerator[RecordSource, None]:
     """:func:`iter_records` with the file read in a worker thread, ``chunk`` rows at a time."""
-    iterator = iter_records(path, fmt)
+    async for item in in_worker_thread(iter_records(path, fmt), chunk):
+        yield item
+
+
+async def in_worker_thread(
+    iterator: Iterator[RecordSource], chunk: int
+) -> AsyncGenerator[RecordSource, None]:
+    """``iterator``'s items, read ``chunk`` at a time in a worker thread (never blocking the
+    event loop); the iterator is closed at the end, in the worker thread too, even on a
+    cancellation (closing a reader may delete its files)."""
 
     def take() -> list[RecordSource]:
         out: list[RecordSource] = []
@@ -643,11 +652,11 @@ async def aiter_records(
         return out
 
     try:
-        while True:
-            batch = await anyio.to_thread.run_sync(take)
-            if not batch:
-                return
+        while batch := await anyio.to_thread.run_sync(take):
             for item in batch:
                 yield item
     finally:
-        iterator.close()  # type: ignore[attr-defined]
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
