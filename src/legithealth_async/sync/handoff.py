@@ -65,74 +65,39 @@ class WorkQueue(Generic[T]):
             await woken.wait()
 
 
-class InOrder(Generic[T]):
-    """Values put by position (0, 1, 2...), read in that order as soon as each one can be.
+class _Empty:
+    """Nothing to hand out yet (a value of its own: ``None`` could be a value)."""
+
+
+_EMPTY = _Empty()
+
+
+class _Handoff(Generic[T]):
+    """What :class:`InOrder` and :class:`Completed` share: the end, the wake-up, the read loop.
 
     ``on_read`` is called as each value is handed out (the sync frees room for one more
-    record); :meth:`end` says how many positions there are in all.
+    record); :meth:`end` says how many values there are in all. A subclass says which value
+    goes out next (:meth:`_pop`).
     """
 
     def __init__(self, on_read: Callable[[], None]) -> None:
-        self._ready: dict[int, T] = {}
-        self._next = 0
-        self._total: int | None = None
-        self._wake = anyio.Event()
-        self._on_read = on_read
-
-    def put(self, position: int, value: T) -> None:
-        """The value at ``position`` is known (each position is put once)."""
-        self._ready[position] = value
-        if position == self._next:
-            self._wake.set()
-
-    def end(self, total: int) -> None:
-        """Every position below ``total`` is put or will be; none after."""
-        self._total = total
-        self._wake.set()
-
-    async def read(self) -> AsyncGenerator[T]:
-        """Each value in position order; ends after position ``total - 1``."""
-        while True:
-            while self._next in self._ready:
-                value = self._ready.pop(self._next)
-                self._next += 1
-                self._on_read()
-                yield value
-            if self._total is not None and self._next >= self._total:
-                return
-            self._wake = anyio.Event()
-            await self._wake.wait()
-
-
-class Completed(Generic[T]):
-    """Values read in the order they are put (completion order), as soon as each one is.
-
-    The same calls as :class:`InOrder` (``put`` takes a position, which is ignored), so the sync
-    uses either. ``on_read`` is called as each value is handed out.
-    """
-
-    def __init__(self, on_read: Callable[[], None]) -> None:
-        self._ready: deque[T] = deque()
         self._read = 0
         self._total: int | None = None
         self._wake = anyio.Event()
         self._on_read = on_read
 
-    def put(self, position: int, value: T) -> None:
-        """A value is done (its position is not needed: it goes out after those done before)."""
-        self._ready.append(value)
-        self._wake.set()
+    def _pop(self) -> T | _Empty:
+        raise NotImplementedError
 
     def end(self, total: int) -> None:
-        """``total`` values in all are put or will be; none after."""
+        """``total`` values in all (positions below ``total``) are put or will be; none after."""
         self._total = total
         self._wake.set()
 
     async def read(self) -> AsyncGenerator[T]:
-        """Each value as it is put; ends after the ``total``-th."""
+        """Each value as soon as it may go out; ends after the ``total``-th."""
         while True:
-            while self._ready:
-                value = self._ready.popleft()
+            while not isinstance(value := self._pop(), _Empty):
                 self._read += 1
                 self._on_read()
                 yield value
@@ -140,3 +105,40 @@ class Completed(Generic[T]):
                 return
             self._wake = anyio.Event()
             await self._wake.wait()
+
+
+class InOrder(_Handoff[T]):
+    """Values put by position (0, 1, 2...), read in that order as soon as each one can be."""
+
+    def __init__(self, on_read: Callable[[], None]) -> None:
+        super().__init__(on_read)
+        self._ready: dict[int, T] = {}
+
+    def put(self, position: int, value: T) -> None:
+        """The value at ``position`` is known (each position is put once)."""
+        self._ready[position] = value
+        if position == self._read:
+            self._wake.set()
+
+    def _pop(self) -> T | _Empty:
+        return self._ready.pop(self._read, _EMPTY)
+
+
+class Completed(_Handoff[T]):
+    """Values read in the order they are put (completion order), as soon as each one is.
+
+    The same calls as :class:`InOrder` (``put`` takes a position, which is ignored), so the sync
+    uses either.
+    """
+
+    def __init__(self, on_read: Callable[[], None]) -> None:
+        super().__init__(on_read)
+        self._ready: deque[T] = deque()
+
+    def put(self, position: int, value: T) -> None:
+        """A value is done (its position is not needed: it goes out after those done before)."""
+        self._ready.append(value)
+        self._wake.set()
+
+    def _pop(self) -> T | _Empty:
+        return self._ready.popleft() if self._ready else _EMPTY
