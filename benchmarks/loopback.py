@@ -38,10 +38,11 @@ SEC = "5 loopback @50 ms"
 
 
 @contextmanager
-def upstream() -> Iterator[str]:
-    """The canned-answer upstream in its own process; yields its base URL."""
+def upstream(*options: str) -> Iterator[str]:
+    """The canned-answer upstream in its own process (``options``: more of ``upstream.py``'s,
+    e.g. ``--tail``); yields its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.upstream", "--latency-ms", str(LATENCY_MS)],
+        [sys.executable, "-m", "benchmarks.upstream", "--latency-ms", str(LATENCY_MS), *options],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -24,13 +24,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
+from . import loopback
 from ._common import Report, Settings, median, record_json, spread
 from .loopback import ROOT
 
-LATENCY_MS = 50.0
 HOLD_RATE = 0.001
 ERROR_RATE = 0.005
 ATTEMPT_DEADLINE_S = 2.0
@@ -43,26 +42,13 @@ PER_SLOT = 150
 SHORT_PER_SLOT = 60
 
 
-@contextmanager
-def upstream(tail: bool) -> Iterator[str]:
+def upstream(tail: bool) -> AbstractContextManager[str]:
     """The upstream in its own process (heavy-tailed or uniform); yields its base URL."""
-    args = [sys.executable, "-m", "benchmarks.upstream", "--latency-ms", str(LATENCY_MS)]
-    if tail:
-        args += ["--tail", "--hold-rate", str(HOLD_RATE), "--error-rate", str(ERROR_RATE)]
-    proc = subprocess.Popen(
-        args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    if not tail:
+        return loopback.upstream()
+    return loopback.upstream(
+        "--tail", "--hold-rate", str(HOLD_RATE), "--error-rate", str(ERROR_RATE)
     )
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
-        yield f"http://127.0.0.1:{port}/integration/v1"
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def measure(base: str, concurrency: int, n: int, ordered: bool) -> dict[str, float]:
