@@ -15,12 +15,14 @@ The rules:
 - **The token never crosses a network in clear.** Plain ``http`` only to a loopback host
   (127.0.0.0/8, ``::1``, ``localhost``), and never through a proxy; a loopback host is never
   proxied by the default transport (whatever ``HTTP_PROXY``/``ALL_PROXY`` say).
-- **An injected ``transport`` or ``http_client`` keeps these rules** if it can reach a network.
-  Only an in-process transport may carry plain ``http`` to any host: an ``httpx.ASGITransport``,
-  an ``httpx.MockTransport``, or a transport whose class declares ``legithealth_in_process = True``
-  (the sandbox's does). For an ``http_client``, the transport it would use for the base URL is
-  checked (so a client built with ``trust_env=True`` under ``HTTP_PROXY`` is refused for plain
-  ``http``), and one that does not verify TLS certificates (``verify=False``) is refused.
+- **An injected ``transport`` or ``http_client`` keeps these rules.** An in-process transport
+  may carry plain ``http`` to any host: an ``httpx.ASGITransport``, an ``httpx.MockTransport``,
+  or a transport whose class declares ``legithealth_in_process = True`` (the sandbox's does).
+  Any other, and any ``http_client`` (whose transport httpx keeps private), needs ``https`` or a
+  loopback host. Their proxy and TLS verification are checked on the wire, before a byte of a
+  request is written (``_transports/route.py``): plain ``http`` through a proxy (a client built
+  with ``trust_env=True`` under ``HTTP_PROXY``, or ``proxy=...``) and a TLS context that does not
+  verify (``verify=False``) are refused at the first request, as ``ConfigurationError``.
 - **Proxies** from the environment (``HTTPS_PROXY``, else ``ALL_PROXY``; ``NO_PROXY``): an
   ``http://`` proxy on every transport, an ``https://`` one on httpx's; anything else (SOCKS) is
   refused here naming the variable, never its value. A port (of the base URL or of the proxy)
@@ -37,13 +39,12 @@ from __future__ import annotations
 import logging
 import os
 import re
-import ssl
 from dataclasses import dataclass, field
 
-import httpcore
 import httpx
 
 from . import _constants as C
+from ._transports.route import is_in_process
 from ._transports.sharded import environment_proxy, is_loopback
 from .errors import ConfigurationError
 
@@ -52,8 +53,6 @@ __all__ = ["Settings", "is_in_process", "resolve_settings"]
 logger = logging.getLogger(C.LOGGER_NAME)
 
 _PRINTABLE_TOKEN = re.compile(r"[\x21-\x7e]+")
-_PROXY_POOLS = (httpcore.AsyncHTTPProxy, httpcore.AsyncSOCKSProxy)
-_IN_PROCESS = (httpx.ASGITransport, httpx.MockTransport)
 _CLEAR_TEXT = (
     "plain http only to a loopback host (127.0.0.0/8, ::1, localhost), never through a proxy, "
     "or over an in-process transport: the API token must never cross a network in clear"
@@ -91,23 +90,13 @@ def resolve_settings(
         )
     if transport is not None and http_client is not None:
         raise ConfigurationError("pass either transport or http_client, not both")
-    if http_client is not None:
-        _check_route(url, _route_of(http_client, url))
-        return Settings(token=token, base_url=str(url), proxy=None)
-    if isinstance(transport, httpx.AsyncBaseTransport):
-        _check_route(url, transport)
+    if http_client is not None or isinstance(transport, httpx.AsyncBaseTransport):
+        _check_injected(url, transport if http_client is None else None)
         return Settings(token=token, base_url=str(url), proxy=None)
     if url.scheme == "http" and not is_loopback(url.host):
         raise ConfigurationError(f"base_url must be https:// ({_CLEAR_TEXT})")
     _check_trust_store()
     return Settings(token=token, base_url=str(url), proxy=_checked_proxy(url))
-
-
-def is_in_process(transport: object) -> bool:
-    """Whether ``transport`` answers in this process without opening a socket (see above)."""
-    if isinstance(transport, _IN_PROCESS):
-        return True
-    return getattr(type(transport), "legithealth_in_process", False) is True
 
 
 def _token(api_token: str | None) -> str:
@@ -160,39 +149,20 @@ def _base_url(base_url: str | None) -> httpx.URL:
     return url
 
 
-def _route_of(http_client: httpx.AsyncClient, url: httpx.URL) -> object:
-    """The transport ``http_client`` would send requests for ``url`` through (its mounts apply)."""
-    pick = getattr(http_client, "_transport_for_url", None)
-    if callable(pick):
-        return pick(url)
-    return getattr(http_client, "_transport", None)
-
-
-def _check_route(url: httpx.URL, transport: object) -> None:
-    if is_in_process(transport):
+def _check_injected(url: httpx.URL, transport: object) -> None:
+    """Plain ``http`` to a host other than loopback only over an in-process ``transport``
+    (``None``: a user's ``http_client``, whose transport cannot be seen)."""
+    if url.scheme == "https" or is_loopback(url.host) or is_in_process(transport):
         return
-    pool = getattr(transport, "_pool", None)
-    if url.scheme == "http":
-        if not is_loopback(url.host):
-            raise ConfigurationError(
-                "base_url must be https:// for a transport that can reach a network "
-                f"({_CLEAR_TEXT}; mark an in-process transport with legithealth_in_process = True)"
-            )
-        if isinstance(pool, _PROXY_POOLS):
-            raise ConfigurationError(
-                "the http_client or transport sends plain http through a proxy (HTTP_PROXY or "
-                "ALL_PROXY when it was built, or proxy=...): the API token would cross it in "
-                "clear; build it with trust_env=False, or set NO_PROXY for this host"
-            )
-        return
-    context = getattr(pool, "_ssl_context", None)
-    if isinstance(context, ssl.SSLContext) and (
-        context.verify_mode == ssl.CERT_NONE or not context.check_hostname
-    ):
+    if transport is None:
         raise ConfigurationError(
-            "the http_client or transport does not verify TLS certificates (verify=False): "
-            "anyone on the path could read the API token; keep verification on"
+            f"base_url must be https:// with an http_client ({_CLEAR_TEXT}); to answer in this "
+            "process, pass the in-process transport itself as transport=..."
         )
+    raise ConfigurationError(
+        "base_url must be https:// for a transport that can reach a network "
+        f"({_CLEAR_TEXT}; mark an in-process transport with legithealth_in_process = True)"
+    )
 
 
 def _check_trust_store() -> None:

@@ -11,7 +11,7 @@ from typing import Any, Self, TypeVar, overload
 import httpx
 
 from . import _constants as C
-from ._config import resolve_settings
+from ._config import Settings, resolve_settings
 from ._generated_call import Endpoint, generated_call
 from ._logs import redact_httpx_logs_for
 from ._options import Pacer, RequestOptions
@@ -218,7 +218,7 @@ class LegitHealth(LegitHealthView):
             raise ConfigurationError("max_response_bytes must be at least 1")
         redact_httpx_logs_for(httpx.URL(url))
         sender = Sender(
-            transport=_transport(settings.proxy, max_in_flight, transport, http_client, http2),
+            transport=_transport(settings, max_in_flight, transport, http_client, http2),
             headers=client_headers(
                 None if http_client is None else http_client.headers, settings.token
             ),
@@ -262,7 +262,7 @@ class LegitHealth(LegitHealthView):
 
 
 def _transport(
-    proxy: str | None,
+    settings: Settings,
     max_in_flight: int,
     transport: httpx.AsyncBaseTransport | TransportName | None,
     http_client: httpx.AsyncClient | None,
@@ -276,11 +276,12 @@ def _transport(
         return open_transport(
             transport or C.DEFAULT_TRANSPORT,
             http_client,
+            base_url=settings.base_url,
             max_connections=max_in_flight,
             shard_size=C.POOL_SHARD_SIZE,
             keepalive_expiry=C.DEFAULT_KEEPALIVE_EXPIRY,
             http2=http2,
-            proxy=proxy,
+            proxy=settings.proxy,
         )
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None

@@ -149,15 +149,19 @@ async def test_loopback_is_never_sent_through_a_proxy(
 async def test_an_injected_client_that_would_proxy_plain_http_is_refused(
     api: _ApiServer, proxy: _ProxyServer
 ) -> None:
+    # Built (httpx keeps its mounts private), refused at the first request, before the proxy is
+    # dialled (tests/reliability/test_route.py watches how).
     own = httpx.AsyncClient()  # trust_env: it mounts the proxy from the environment
-    with pytest.raises(ConfigurationError, match="proxy") as caught:
-        LegitHealth(TOKEN, base_url=api.base_url, http_client=own)
-    assert TOKEN not in str(caught.value)
     proxied = httpx.AsyncHTTPTransport(proxy=proxy.url)
-    with pytest.raises(ConfigurationError, match="proxy"):
-        LegitHealth(TOKEN, base_url=api.base_url, transport=proxied)
+    for lh in (
+        LegitHealth(TOKEN, base_url=api.base_url, http_client=own, max_retries=0),
+        LegitHealth(TOKEN, base_url=api.base_url, transport=proxied, max_retries=0),
+    ):
+        async with lh:
+            with pytest.raises(ConfigurationError, match="proxy") as caught:
+                await lh.practitioners.specialties()
+        assert TOKEN not in str(caught.value)
     await own.aclose()
-    await proxied.aclose()
     # Built without the environment, the same client goes straight to the server.
     async with httpx.AsyncClient(trust_env=False) as direct:
         lh = LegitHealth(TOKEN, base_url=api.base_url, http_client=direct, max_retries=0)
@@ -167,14 +171,16 @@ async def test_an_injected_client_that_would_proxy_plain_http_is_refused(
 
 
 @pytest.mark.parametrize("variable", ["ALL_PROXY", "all_proxy"])
-def test_an_all_proxy_client_is_refused_for_plain_http(
+async def test_an_all_proxy_client_is_refused_for_plain_http(
     monkeypatch: pytest.MonkeyPatch, api: _ApiServer, variable: str
 ) -> None:
     for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(variable, "http://127.0.0.1:9")
-    with pytest.raises(ConfigurationError, match="proxy"):
-        LegitHealth(TOKEN, base_url=api.base_url, http_client=httpx.AsyncClient())
+    async with LegitHealth(TOKEN, base_url=api.base_url, http_client=httpx.AsyncClient()) as lh:
+        with pytest.raises(ConfigurationError, match="proxy"):
+            await lh.practitioners.specialties()
+    assert api.tokens == []
 
 
 # ------------------------------------------------------------- the server's codes and ids

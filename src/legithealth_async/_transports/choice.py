@@ -1,9 +1,10 @@
 """The choice of transport, made here and nowhere else (:func:`open_transport`).
 
 - an ``http_client`` of the user's: :class:`~.via_httpx.HttpxClient` (through
-  ``AsyncClient.send``);
+  ``AsyncClient.send``), its route checked on the wire (:class:`~.route.RouteCheck`);
 - an ``httpx.AsyncBaseTransport`` of the user's (e.g. the sandbox's):
-  :class:`~.via_httpx.HttpxTransport`, called directly;
+  :class:`~.via_httpx.HttpxTransport`, called directly, its route checked too unless it is
+  in-process (:func:`~.route.is_in_process`);
 - a name (``transport=``, default ``"auto"``): :class:`ChosenTransport`, which makes its transport
   at the first request, on the running event loop (:func:`choose`):
 
@@ -26,6 +27,7 @@ import sniffio
 from .base import Bounds, Outgoing, Transport
 from .body import Reply
 from .http11 import Http11Transport
+from .route import RouteCheck, is_in_process
 from .sharded import ShardedTransport, lazy_ssl_context
 from .via_httpx import HttpxClient, HttpxTransport
 
@@ -37,6 +39,7 @@ def open_transport(
     transport: httpx.AsyncBaseTransport | TransportName | None,
     http_client: httpx.AsyncClient | None,
     *,
+    base_url: str,
     max_connections: int,
     shard_size: int,
     keepalive_expiry: float,
@@ -48,9 +51,10 @@ def open_transport(
     ValueError for a name that is not one, or a combination the named transport cannot do.
     """
     if http_client is not None:
-        return HttpxClient(http_client)
+        return HttpxClient(http_client, RouteCheck(base_url))
     if isinstance(transport, httpx.AsyncBaseTransport):
-        return HttpxTransport(transport)
+        route = None if is_in_process(transport) else RouteCheck(base_url)
+        return HttpxTransport(transport, route)
     return ChosenTransport(
         transport or "auto",
         max_connections=max_connections,
@@ -84,9 +88,9 @@ def _tunnels(proxy: str | None) -> bool:
     return proxy is None or httpx.URL(proxy).scheme == "http"
 
 
-# THE PYTEST-HTTPX SWITCH: while this project's own mocked tests (pytest-httpx) run, "auto" picks
-# httpx so that the mocks see the requests. Those tests are moving to a loopback server (issue 19
-# §2); the switch goes once they have.
+# THE PYTEST-HTTPX SWITCH: while a user's tests mock httpx (pytest-httpx) or httpcore (respx),
+# "auto" picks httpx so that their mocks see the requests (the asyncio transport would send them
+# for real). This project's own tests name their transport and do not depend on it.
 _HTTPX_SEND = httpx.AsyncHTTPTransport.handle_async_request
 _HTTPCORE_SEND = httpcore.AsyncConnectionPool.handle_async_request
 

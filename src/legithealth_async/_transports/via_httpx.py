@@ -9,6 +9,8 @@
 
 Either way the body is read raw and decoded under the size bound (``body.py``), within the
 deadline (anyio's: httpx closes answers in shielded scopes, which only anyio's deadline respects).
+A user's transport or client is sent through under a :class:`~.route.RouteCheck` (its proxy and
+TLS verification, checked on the wire); the client's own sharded pools, under none.
 """
 
 from __future__ import annotations
@@ -19,20 +21,25 @@ import httpx
 from .._logs import our_exchange
 from .base import Bounds, Outgoing
 from .body import Reply, read_bounded
+from .route import RouteCheck
 
 
-def _request(out: Outgoing, bounds: Bounds) -> httpx.Request:
+def _request(out: Outgoing, bounds: Bounds, route: RouteCheck | None) -> httpx.Request:
     return httpx.Request(
         out.method,
         out.url,
         headers=out.headers,
         content=out.content,
-        extensions={"timeout": bounds.phases},
+        extensions={"timeout": bounds.phases} if route is None else route.extensions(bounds.phases),
     )
 
 
-async def _read(operation: str, response: httpx.Response, limit: int) -> Reply:
+async def _read(
+    operation: str, response: httpx.Response, limit: int, route: RouteCheck | None
+) -> Reply:
     try:
+        if route is not None:
+            route.answered(response.extensions)
         content = await read_bounded(operation, response, limit)
     finally:
         with anyio.CancelScope(shield=True):
@@ -42,12 +49,14 @@ async def _read(operation: str, response: httpx.Response, limit: int) -> Reply:
 
 
 class HttpxTransport:
-    """An ``httpx.AsyncBaseTransport``, called directly (closed with the client)."""
+    """An ``httpx.AsyncBaseTransport``, called directly (closed with the client); a user's is
+    watched by ``route``."""
 
-    __slots__ = ("inner",)
+    __slots__ = ("inner", "route")
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, route: RouteCheck | None = None) -> None:
         self.inner = inner
+        self.route = route
 
     def __repr__(self) -> str:
         return f"<HttpxTransport {self.inner!r}>"
@@ -56,8 +65,8 @@ class HttpxTransport:
         """Send ``out`` through the transport and read its answer whole, within ``bounds``."""
         # httpx's trace lines of this exchange lose their values (see _logs).
         with anyio.fail_after(bounds.deadline), our_exchange():
-            response = await self.inner.handle_async_request(_request(out, bounds))
-            return await _read(out.operation, response, bounds.limit)
+            response = await self.inner.handle_async_request(_request(out, bounds, self.route))
+            return await _read(out.operation, response, bounds.limit, self.route)
 
     async def aclose(self) -> None:
         """Close the transport."""
@@ -67,10 +76,11 @@ class HttpxTransport:
 class HttpxClient:
     """A user's ``httpx.AsyncClient``, through ``send`` (its hooks, auth and mounts apply)."""
 
-    __slots__ = ("client",)
+    __slots__ = ("client", "route")
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, route: RouteCheck) -> None:
         self.client = client
+        self.route = route
 
     def __repr__(self) -> str:
         return "<HttpxClient (yours)>"
@@ -78,9 +88,9 @@ class HttpxClient:
     async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
         """Send ``out`` with ``AsyncClient.send`` and read its answer whole, within ``bounds``."""
         with anyio.fail_after(bounds.deadline), our_exchange():
-            request = _request(out, bounds)
+            request = _request(out, bounds, self.route)
             response = await self.client.send(request, stream=True, follow_redirects=False)
-            return await _read(out.operation, response, bounds.limit)
+            return await _read(out.operation, response, bounds.limit, self.route)
 
     async def aclose(self) -> None:
         """Nothing: the client is the user's to close."""
