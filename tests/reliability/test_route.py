@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import socket
 import ssl
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpcore
 import httpx
 import pytest
+import trio
 import trustme
 
 from legithealth_async import LegitHealth
@@ -341,3 +344,66 @@ def test_no_private_attribute_of_httpx_or_httpcore_is_read() -> None:
             ):
                 found.append(f"{path.name}:{node.lineno} {node.func.id} {node.args[1].value}")
     assert found == []
+
+
+# ------------------------------------------------------------------------------------ trio
+
+
+@contextmanager
+def threaded_tls(tls: ssl.SSLContext) -> Iterator[Api]:
+    """The same API in a thread of its own (a trio test's event loop is not asyncio's)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    api = Api(listener.getsockname()[1], "https")
+
+    def connection(raw: socket.socket) -> None:
+        with raw:
+            try:
+                conn = tls.wrap_socket(raw, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            api.handshakes += 1
+            with conn:
+                buffer = b""
+                while chunk := conn.recv(65536):
+                    buffer += chunk
+                    while b"\r\n\r\n" in buffer:
+                        head, buffer = buffer.split(b"\r\n\r\n", 1)
+                        api.heads.append(head)
+                        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]")
+
+    def accept() -> None:
+        while True:
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=connection, args=(raw,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accept
+        listener.close()
+        thread.join(5)
+
+
+@HOW
+def test_on_trio_an_unverified_route_is_refused_and_a_verified_one_used(
+    build: Build, ca: trustme.CA, tls: ssl.SSLContext
+) -> None:
+    async def main(base_url: str) -> list[str]:
+        outcomes = []
+        for verify in (False, trusting(ca)):
+            async with build(base_url, verify=verify, trust_env=False) as lh:
+                try:
+                    outcomes.append(repr(await lh.practitioners.specialties()))
+                except ConfigurationError as exc:
+                    outcomes.append(type(exc).__name__)
+        return outcomes
+
+    with threaded_tls(tls) as api:
+        assert trio.run(main, api.base_url) == ["ConfigurationError", "[]"]
+    assert api.handshakes == 1
+    assert api.tokens == 1
