@@ -96,7 +96,13 @@ def resolve_settings(
     if url.scheme == "http" and not is_loopback(url.host):
         raise ConfigurationError(f"base_url must be https:// ({_CLEAR_TEXT})")
     _check_trust_store()
-    return Settings(token=token, base_url=str(url), proxy=_checked_proxy(url))
+    proxy = _checked_proxy(url)
+    if proxy is not None and transport == "asyncio" and proxy[1].startswith("https:"):
+        raise ConfigurationError(
+            f"{proxy[0]} names an https:// proxy, and the asyncio transport goes through http:// "
+            "proxies only: use transport='httpx' (or 'auto'), or set NO_PROXY for this host"
+        )
+    return Settings(token=token, base_url=str(url), proxy=None if proxy is None else proxy[1])
 
 
 def _token(api_token: str | None) -> str:
@@ -177,11 +183,13 @@ def _check_trust_store() -> None:
             raise ConfigurationError(f"{name} names a trust store that cannot be read")
 
 
-def _checked_proxy(url: httpx.URL) -> str | None:
-    """The proxy the environment names for ``url``, once it is one the transports can use.
+def _checked_proxy(url: httpx.URL) -> tuple[str, str] | None:
+    """The variable naming a proxy for ``url`` and the proxy, once it is one the transports can
+    use.
 
-    ``http://`` proxies (both transports) and ``https://`` ones (httpx's); anything else (a
-    SOCKS proxy) is refused here, naming the variable, never its value (it may hold a password).
+    ``http://`` proxies (both transports) and ``https://`` ones (httpx's); one written without a
+    scheme (``127.0.0.1:3128``) is ``http://``, as httpx and curl read it; anything else (a SOCKS
+    proxy) is refused here, naming the variable, never its value (it may hold a password).
     """
     proxy = environment_proxy(url)
     if proxy is None:
@@ -189,6 +197,8 @@ def _checked_proxy(url: httpx.URL) -> str | None:
     scheme = url.scheme
     names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
     name = next((n for n in names if os.environ.get(n) == proxy), f"{scheme.upper()}_PROXY")
+    if "://" not in proxy:
+        proxy = f"http://{proxy}"
     try:
         parsed = httpx.URL(proxy)
     except (httpx.InvalidURL, TypeError):
@@ -202,4 +212,4 @@ def _checked_proxy(url: httpx.URL) -> str | None:
         raise ConfigurationError(f"{name} names a proxy without a host")
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise ConfigurationError(f"{name} names a proxy with a port out of range (1 to 65535)")
-    return proxy
+    return name, proxy

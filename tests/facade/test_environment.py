@@ -121,3 +121,36 @@ def test_http_and_https_proxies_are_taken(monkeypatch: pytest.MonkeyPatch, name:
     for value in ("http://nurse:s3cret@proxy.hospital.test:3128", "https://proxy.hospital.test"):
         monkeypatch.setenv(name, value)
         LegitHealth("t", base_url=BASE)  # made: no ConfigurationError
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("name", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_proxy_without_a_scheme_is_an_http_proxy(
+    monkeypatch: pytest.MonkeyPatch, transport: str, name: str
+) -> None:
+    refused = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n"
+    async with refusing_proxy(refused) as (url, seen):
+        # As httpx and curl read it. Before: refused as "not http:// or https:// (SOCKS...)".
+        monkeypatch.setenv(name, url.removeprefix("http://"))
+        async with LegitHealth(
+            "t",
+            base_url=BASE,
+            transport=transport,  # type: ignore[arg-type]
+            max_retries=0,
+        ) as lh:
+            with pytest.raises(APIConnectionError):
+                await lh.patients.get("x")
+    assert seen == [b"CONNECT api.legit-health.test:443 HTTP/1.1"]
+
+
+@pytest.mark.parametrize("name", ["HTTPS_PROXY", "all_proxy"])
+def test_an_https_proxy_on_the_asyncio_transport_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "https://nurse:s3cret@proxy.hospital.test:3128")
+    # Before: "the asyncio transport goes through http:// proxies only", naming no variable.
+    with pytest.raises(ConfigurationError, match=f"^{name} names an https:// proxy") as info:
+        LegitHealth("t", base_url=BASE, transport="asyncio")
+    assert "s3cret" not in str(info.value) and "hospital" not in str(info.value)
+    LegitHealth("t", base_url=BASE)  # "auto" takes it, on httpx
