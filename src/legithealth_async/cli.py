@@ -312,12 +312,13 @@ class SyncOptions:
     fhir: FhirOptions | None = None
 
 
-def _sandbox_client(sandbox: Sandbox) -> LegitHealth:
+def _sandbox_client(sandbox: Sandbox, concurrency: int = C.DEFAULT_MAX_IN_FLIGHT) -> LegitHealth:
     return LegitHealth(
         api_token=sandbox.token,
         base_url=sandbox.base_url,
         transport=sandbox.transport(),
         retry_policy=RetryPolicy(initial=0.05, maximum=1.0),
+        max_in_flight=max(C.DEFAULT_MAX_IN_FLIGHT, concurrency),  # as the real API's client
     )
 
 
@@ -473,7 +474,7 @@ async def run_sync(options: SyncOptions, *, sandbox: Sandbox | None = None) -> i
     """
     try:
         if sandbox is not None:
-            client = _sandbox_client(sandbox)
+            client = _sandbox_client(sandbox, options.concurrency)
         else:
             client = LegitHealth(
                 api_token=options.token,

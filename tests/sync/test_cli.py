@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,17 @@ def test_summary_and_exit_code_zero_on_a_clean_file(tmp_path: Path, capsys) -> N
     assert "records (created 50" in captured.err  # the plain progress line at the end
     # The embedded sandbox starts empty: an existing journal is refused.
     assert main(["sync", str(path), "--sandbox", "--journal", str(journal)]) == 2
+
+
+def test_the_sandbox_client_runs_the_whole_concurrency(tmp_path: Path, capsys) -> None:
+    # Before: "sync concurrency 100 is above the client's max_in_flight 64" on every run.
+    path = tmp_path / "p.jsonl"
+    write_patients(path, 120, seed=3)
+    argv = ["sync", str(path), "--sandbox", "--no-journal", "--concurrency", "100"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main([*argv, "--progress", "none"]) == 0
+    assert "created" in capsys.readouterr().out
 
 
 def test_journal_export_csv_and_jsonl(tmp_path: Path, capsys) -> None:
