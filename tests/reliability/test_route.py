@@ -407,3 +407,32 @@ def test_on_trio_an_unverified_route_is_refused_and_a_verified_one_used(
         assert trio.run(main, api.base_url) == ["ConfigurationError", "[]"]
     assert api.handshakes == 1
     assert api.tokens == 1
+
+
+@HOW
+async def test_plain_http_over_a_unix_socket_is_used(build: Build, tmp_path: Path) -> None:
+    # uds=: this machine, no proxy; checked as it opens and again at the answer (no peer port).
+    heads: list[bytes] = []
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                heads.append(await reader.readuntil(b"\r\n\r\n"))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    path = str(tmp_path / "api.sock")
+    server = await asyncio.start_unix_server(connection, path)
+    async with server:
+        base = "http://localhost/integration/v1"
+        options = (
+            {"uds": path}
+            if build is as_transport
+            else {"transport": httpx.AsyncHTTPTransport(uds=path), "trust_env": False}
+        )
+        async with build(base, **options) as lh:
+            assert await lh.practitioners.specialties() == []
+        server.close()
+    assert len(heads) == 1 and TOKEN.encode() in heads[0]

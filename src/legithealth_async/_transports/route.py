@@ -113,16 +113,21 @@ class RouteCheck:
         if ssl_object is not None:
             if not verifies(getattr(ssl_object, "context", None)):
                 raise ConfigurationError(NOT_VERIFIED)
-        elif self.plain:
-            peer = stream.get_extra_info("server_addr")
-            if not (
-                isinstance(peer, tuple)
-                and len(peer) >= 2
-                and is_loopback(str(peer[0]))
-                and peer[1] == self._port
-            ):
-                raise ConfigurationError(PLAIN_THROUGH_PROXY)
+        elif self.plain and not self._direct(stream.get_extra_info("server_addr")):
+            raise ConfigurationError(PLAIN_THROUGH_PROXY)
         self.checked(stream)
+
+    def _direct(self, peer: object) -> bool:
+        """Whether a plain connection's peer is the base URL's port on loopback, or a Unix
+        socket (this machine: ``uds=``)."""
+        if isinstance(peer, str | bytes):
+            return True
+        return (
+            isinstance(peer, tuple)
+            and len(peer) >= 2
+            and is_loopback(str(peer[0]))
+            and peer[1] == self._port
+        )
 
     def checked(self, stream: object) -> None:
         """Remember ``stream`` as checked (it is not looked at again)."""
@@ -144,7 +149,7 @@ class _Watcher:
     async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
         if event.endswith("connect_tcp.started"):
             self._route.dialling(info.get("host"), info.get("port"))
-        elif event.endswith("connect_tcp.complete"):
+        elif event.endswith(("connect_tcp.complete", "connect_unix_socket.complete")):
             self._tcp = stream = info.get("return_value")
             if self._route.plain:
                 self._route.checked(stream)
