@@ -136,7 +136,7 @@ def _add(
 def run(settings: Settings, report: Report) -> None:
     """The loopback rows; a client run that fails is reported as such (the rest go on)."""
     with upstream() as base:
-        for part in (_per_call, _run):
+        for part in (_per_call, _route_check, _run):
             try:
                 part(settings, report, base)
             except Failed as exc:
@@ -170,6 +170,28 @@ def _per_call(settings: Settings, report: Report, base: str) -> None:
             "client CPU a call, same upstream",
             f"≤1.10x: {'met' if ratio <= 1.10 else 'MISSED'}",
         )
+
+
+def _route_check(settings: Settings, report: Report, base: str) -> None:
+    """What watching a user's http_client costs (``_transports/route.py``): creates through one
+    ``httpx.AsyncClient`` of the user's, the route check on and made a no-op, interleaved. 16 in
+    flight: the README's advice for such a pool (one httpx pool costs ~8 ms CPU a call at 64)."""
+    c, n = 16, 1000 if settings.quick else 3000
+    cpu: dict[str, list[float]] = {"httpx-onepool": [], "httpx-onepool-unchecked": []}
+    for _ in range(1 if settings.quick else 3):
+        for arm, values in cpu.items():
+            got = measure("create", base, c, n, arm)
+            values.append(got["client_cpu"] / got["requests"] * 1e6)
+    ratio = median(cpu["httpx-onepool"]) / median(cpu["httpx-onepool-unchecked"])
+    report.add(
+        SEC,
+        f"create per call through your http_client, {c} in flight: route check / none",
+        f"{ratio:.2f}x",
+        f"{median(cpu['httpx-onepool']):,.0f} vs {median(cpu['httpx-onepool-unchecked']):,.0f}"
+        " µs CPU/call",
+        "",
+        f"{len(cpu['httpx-onepool'])} interleaved run(s) each {spread(cpu['httpx-onepool'])}",
+    )
 
 
 def _run(settings: Settings, report: Report, base: str) -> None:

@@ -13,7 +13,9 @@ known ids), and ``gen-create`` / ``gen-get100`` (the same calls through the bare
 client on its own ``httpx.AsyncClient``: the per-call baseline).
 TRANSPORT (for the facade): ``default`` (what the client makes for itself), a name the client
 takes (``asyncio``, ``httpx``), ``httpx-aiohttp`` (that package's transport, as ``transport=``)
-or ``httpx-onepool`` (one ``httpx.AsyncClient`` pool of CONCURRENCY connections).
+or ``httpx-onepool`` (one ``httpx.AsyncClient`` pool of CONCURRENCY connections, as a user's
+``http_client``; ``httpx-onepool-unchecked``: the same with the route check of
+``_transports/route.py`` made a no-op, to price it).
 """
 
 from __future__ import annotations
@@ -74,7 +76,12 @@ def _client(base: str, concurrency: int, transport: str) -> tuple[Any, Any]:
         extra["transport"] = AiohttpTransport(
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         )
-    elif transport == "httpx-onepool":
+    elif transport.startswith("httpx-onepool"):
+        if transport == "httpx-onepool-unchecked":  # the route check's cost: it does nothing
+            from legithealth_async._transports import route
+
+            route.RouteCheck.extensions = lambda self, timeouts: {"timeout": timeouts}  # type: ignore[method-assign]
+            route.RouteCheck.answered = lambda self, extensions: None  # type: ignore[method-assign]
         own = httpx.AsyncClient(
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         )
