@@ -39,14 +39,26 @@ async def refusing_proxy(answer: bytes | None) -> AsyncIterator[tuple[str, list[
 
 
 @pytest.mark.loopback
-@pytest.mark.parametrize("scheme", ["ALL_PROXY", "all_proxy"])
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        # Before: ignored, the request went direct (a DNS failure here, silently past the proxy).
+        ("ALL_PROXY", "http://"),
+        ("all_proxy", "http://"),
+        # Without a scheme, as httpx and curl read it (http://). Before: refused as "not
+        # http:// or https:// (SOCKS is not supported)".
+        ("HTTPS_PROXY", ""),
+        ("https_proxy", ""),
+        ("ALL_PROXY", ""),
+    ],
+)
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_all_proxy_is_honoured(
-    monkeypatch: pytest.MonkeyPatch, transport: str, scheme: str
+async def test_the_environment_proxy_is_taken(
+    monkeypatch: pytest.MonkeyPatch, transport: str, name: str, written: str
 ) -> None:
     refused = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n"
     async with refusing_proxy(refused) as (url, seen):
-        monkeypatch.setenv(scheme, url)
+        monkeypatch.setenv(name, written + url.removeprefix("http://"))
         async with LegitHealth(
             "t",
             base_url=BASE,
@@ -55,7 +67,6 @@ async def test_all_proxy_is_honoured(
         ) as lh:
             with pytest.raises(APIConnectionError):
                 await lh.patients.get("x")
-    # Before: ignored, the request went direct (a DNS failure here, silently past the proxy).
     assert seen == [b"CONNECT api.legit-health.test:443 HTTP/1.1"]
 
 
@@ -121,27 +132,6 @@ def test_http_and_https_proxies_are_taken(monkeypatch: pytest.MonkeyPatch, name:
     for value in ("http://nurse:s3cret@proxy.hospital.test:3128", "https://proxy.hospital.test"):
         monkeypatch.setenv(name, value)
         LegitHealth("t", base_url=BASE)  # made: no ConfigurationError
-
-
-@pytest.mark.loopback
-@pytest.mark.parametrize("name", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])
-@pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_a_proxy_without_a_scheme_is_an_http_proxy(
-    monkeypatch: pytest.MonkeyPatch, transport: str, name: str
-) -> None:
-    refused = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n"
-    async with refusing_proxy(refused) as (url, seen):
-        # As httpx and curl read it. Before: refused as "not http:// or https:// (SOCKS...)".
-        monkeypatch.setenv(name, url.removeprefix("http://"))
-        async with LegitHealth(
-            "t",
-            base_url=BASE,
-            transport=transport,  # type: ignore[arg-type]
-            max_retries=0,
-        ) as lh:
-            with pytest.raises(APIConnectionError):
-                await lh.patients.get("x")
-    assert seen == [b"CONNECT api.legit-health.test:443 HTTP/1.1"]
 
 
 @pytest.mark.parametrize("name", ["HTTPS_PROXY", "all_proxy"])
