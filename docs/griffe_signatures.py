@@ -16,6 +16,8 @@ from typing import Any
 
 import griffe
 
+from legithealth_async._validation import required_keys
+
 _CONSTANT = re.compile(r"^(?:C|_constants)\.([A-Z][A-Z0-9_]*)$")
 _WRAPPER = re.compile(r"^(?:typing\.)?(?:Not)?Required\[(.*)\]$")
 
@@ -37,14 +39,11 @@ def _runtime(obj: griffe.Object) -> Any:
     return value
 
 
-def _annotation(hint: object, required: bool) -> tuple[str, bool]:
-    """The type as written, without its ``Required``/``NotRequired``, and whether it is
-    required (a string annotation hides the wrapper from the TypedDict's own bookkeeping)."""
+def _annotation(hint: object) -> str:
+    """The type as written, without its ``Required``/``NotRequired``."""
     text = hint.__forward_arg__ if isinstance(hint, typing.ForwardRef) else str(hint)
     match = _WRAPPER.match(text)
-    if match is None:
-        return text, required
-    return match[1], not text.removeprefix("typing.").startswith("Not")
+    return text if match is None else match[1]
 
 
 def unpacked(func: griffe.Function) -> list[griffe.Parameter] | None:
@@ -54,10 +53,11 @@ def unpacked(func: griffe.Function) -> list[griffe.Parameter] | None:
         return None
     hints = typing.get_type_hints(_runtime(func), include_extras=True)
     (typed_dict,) = typing.get_args(hints[kwargs.name])
+    required = required_keys(typed_dict)
     out = []
     for name, hint in typed_dict.__annotations__.items():
-        annotation, required = _annotation(hint, name in typed_dict.__required_keys__)
-        if required:
+        annotation = _annotation(hint)
+        if name in required:
             default = None
         else:
             default = "None" if "None" in annotation else "{}"

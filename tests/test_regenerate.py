@@ -15,13 +15,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Unpack, cast
 
 import pytest
 import yaml
 
-from legithealth_async import _validation as check
+from legithealth_async._session import Session
 from legithealth_async.errors import ValidationError
+from legithealth_async.resources._base import Resource, checked
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,12 +65,27 @@ def test_a_new_optional_answer_field_is_a_typed_attribute(regenerated: ModuleTyp
     assert regenerated.Patient.from_dict({**data, "createdAt": None}).created_at is None
 
 
-def test_a_field_made_required_is_a_validation_error_naming_it(regenerated: ModuleType) -> None:
+@pytest.mark.anyio
+async def test_a_field_made_required_is_a_validation_error_naming_it(
+    regenerated: ModuleType,
+) -> None:
+    # What patients.create is: `**kwargs: Unpack[PatientCreateKwargs]` behind `checked`.
+    async def create(self: Resource, **kwargs: Any) -> dict[str, Any]:
+        return kwargs
+
+    module = importlib.import_module(f"{regenerated.__name__}.patient_create")
+    create.__annotations__["kwargs"] = Unpack[module.PatientCreateKwargs]
+
+    class Patients(Resource):
+        __slots__ = ()
+        create_patient = checked(create)
+
+    patients = Patients(cast(Session, None))
     fields = {"external_id": "p1", "email": "ada@example.org"}
     with pytest.raises(ValidationError) as info:
-        check.require(regenerated.PatientCreate, fields)
-    assert info.value.field == "language"
-    check.require(regenerated.PatientCreate, {**fields, "language": "es"})
+        await patients.create_patient(**fields)
+    assert str(info.value) == ("language: a required argument of patients.create(), not given")
+    assert await patients.create_patient(**fields, language="es") == {**fields, "language": "es"}
 
 
 def test_the_checked_in_models_do_not_have_the_new_field() -> None:

@@ -8,10 +8,10 @@ never the value (it may be personal data).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import difflib
 import re
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -102,36 +102,35 @@ def keywords(method: str, given: Iterable[str], known: Iterable[str]) -> None:
             continue
         if not (keyword.isidentifier() and len(keyword) <= 64):  # never echo what is not a name
             raise UnknownKeywordError(method, "a keyword", None)
-        snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", keyword).lower()
+        snake = snake_case(keyword)
         close = [snake] if snake in names else difflib.get_close_matches(keyword, names, n=1)
         raise UnknownKeywordError(method, keyword, close[0] if close else None)
 
 
-def model_keywords(model: type[Any]) -> tuple[str, ...]:
-    """The Python names of a generated request ``model``'s fields (``model_extra`` included)."""
-    return tuple(f.name for f in dataclasses.fields(model))
+def snake_case(name: str) -> str:
+    """``externalId`` -> ``external_id``, ``EpisodesOfCare`` -> ``episodes_of_care``."""
+    return _CAMEL_HUMP.sub(r"_\1", name).lower()
 
 
-def require(model: type[Any], fields: Mapping[str, object]) -> None:
-    """Every field the generated request ``model`` requires is given (by its Python name)."""
-    for name in _required(model):
-        if name not in fields:
-            raise ValidationError(name, "is required")
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
-_REQUIRED: dict[type[Any], tuple[str, ...]] = {}
+def required_keys(typed_dict: Any) -> frozenset[str]:
+    """The keys ``typed_dict`` requires. A ``Required[...]``/``NotRequired[...]`` written as a
+    string (``from __future__ import annotations``) is hidden from the TypedDict's own
+    ``__required_keys__`` before Python 3.14: it is read from the annotation's text here."""
+    required = set(typed_dict.__required_keys__)
+    for key, hint in typed_dict.__annotations__.items():
+        text = hint.__forward_arg__ if isinstance(hint, typing.ForwardRef) else str(hint)
+        wrapper = _REQUIRED_WRAPPER.match(text)
+        if wrapper is not None and wrapper[1]:
+            required.discard(key)
+        elif wrapper is not None:
+            required.add(key)
+    return frozenset(required)
 
 
-def _required(model: type[Any]) -> tuple[str, ...]:
-    """The names of ``model``'s fields without a default (worked out once per model)."""
-    names = _REQUIRED.get(model)
-    if names is None:
-        names = _REQUIRED[model] = tuple(
-            f.name
-            for f in dataclasses.fields(model)
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        )
-    return names
+_REQUIRED_WRAPPER = re.compile(r"^(?:typing(?:_extensions)?\.)?(Not)?Required\[")
 
 
 def code(value: object, where: str) -> str:

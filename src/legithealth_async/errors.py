@@ -28,6 +28,7 @@ __all__ = [
     "ConflictError",
     "InternalServerError",
     "LegitHealthError",
+    "MissingArgumentError",
     "NotFoundError",
     "PatientAlreadyExistsError",
     "PermissionDeniedError",
@@ -109,6 +110,18 @@ class UnknownKeywordError(ValidationError, TypeError):
         self.suggestion = suggestion
         hint = f"; did you mean {suggestion}?" if suggestion else ""
         super().__init__(keyword, f"not a keyword argument of {method}(){hint}")
+
+
+class MissingArgumentError(ValidationError, TypeError):
+    """A required argument not given (``practitioners.create(external_id=...)``, no ``email``).
+
+    ``field`` is the argument, ``method`` the method called. It is a ``TypeError`` too, as
+    Python's own error for a missing argument is.
+    """
+
+    def __init__(self, method: str, argument: str) -> None:
+        self.method = method
+        super().__init__(argument, f"a required argument of {method}(), not given")
 
 
 #: What each connection failure (httpx's exception names, and the attempt's own deadline) means.

@@ -8,7 +8,11 @@ base URL without ``/integration/v1`` gave no hint.
 
 from __future__ import annotations
 
+import datetime as dt
+import inspect
+import operator
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +21,7 @@ from legithealth_async import (
     APIConnectionError,
     APITimeoutError,
     LegitHealth,
+    MissingArgumentError,
     NotFoundError,
     RetryPolicy,
     UnknownKeywordError,
@@ -88,6 +93,153 @@ async def test_a_keyword_that_is_no_name_is_not_echoed(lh: LegitHealth) -> None:
     with pytest.raises(UnknownKeywordError) as info:
         await lh.patients.create(external_id="x1", **{"ada@example.org": 1})  # type: ignore[arg-type]
     assert "ada" not in str(info.value)
+
+
+NOW = dt.datetime(2026, 3, 2, 11, 0, tzinfo=dt.UTC)
+RESOURCES = ("patients", "practitioners", "encounters", "episodes_of_care")
+
+#: Every public resource method, called with one keyword in the API's spelling or misspelt (the
+#: others right): the method, its positional and keyword arguments, the wrong keyword, the one
+#: meant. Before, a wrong name for a parameter the signature spells out (not one of its
+#: ``**kwargs``) was Python's own TypeError: "missing 2 required keyword-only arguments".
+WRONG_KEYWORDS: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str]] = [
+    ("patients.create", (), {"external_id": "x1", "emial": "a@b.test"}, "emial", "email"),
+    ("patients.get", (), {"externalId": "x1"}, "externalId", "external_id"),
+    ("patients.get_many", (), {"externalIds": ["x1"]}, "externalIds", "external_ids"),
+    ("patients.iter_many", (), {"externalIds": ["x1"]}, "externalIds", "external_ids"),
+    ("patients.patch", (), {"externalId": "x1", "first_name": "A"}, "externalId", "external_id"),
+    (
+        "patients.auth_tokens",
+        (["x1"],),
+        {"sendLinkByEmail": True},
+        "sendLinkByEmail",
+        "send_link_by_email",
+    ),
+    ("patients.login_links", (), {"externalIds": ["x1"]}, "externalIds", "external_ids"),
+    (
+        "practitioners.create",
+        (),
+        {"externalId": "x1", "email": "a@b.test"},
+        "externalId",
+        "external_id",
+    ),
+    ("practitioners.create", (), {"external_id": "x1", "emial": "a@b.test"}, "emial", "email"),
+    ("practitioners.specialties", (), {"extraHeaders": {}}, "extraHeaders", "extra_headers"),
+    ("practitioners.auth_tokens", (), {"externalIds": ["x1"]}, "externalIds", "external_ids"),
+    ("practitioners.login_links", (), {"externalIds": ["x1"]}, "externalIds", "external_ids"),
+    ("encounters.create", ("e1",), {"plannedFor": NOW}, "plannedFor", "planned_for"),
+    (
+        "encounters.create",
+        (),
+        {"episodeOfCareId": "e1", "planned_for": NOW},
+        "episodeOfCareId",
+        "episode_of_care_id",
+    ),
+    (
+        "episodes_of_care.list_for_condition",
+        (),
+        {"conditionId": "c1"},
+        "conditionId",
+        "condition_id",
+    ),
+    ("episodes_of_care.create", (), {"conditionId": "c1"}, "conditionId", "condition_id"),
+    ("episodes_of_care.patch", ("e1",), {"externalId": None}, "externalId", "external_id"),
+    (
+        "episodes_of_care.patch",
+        (),
+        {"episodeOfCareId": "e1", "external_id": None},
+        "episodeOfCareId",
+        "episode_of_care_id",
+    ),
+]
+
+#: A required argument left out: the method, what is given, the argument missing. Before, the
+#: patients' methods said "is required" (a ValidationError, no method named) and the others
+#: were Python's TypeError, listing every missing one at once.
+MISSING: list[tuple[str, tuple[Any, ...], dict[str, Any], str]] = [
+    ("patients.create", (), {"email": "a@b.test"}, "external_id"),
+    ("patients.get", (), {}, "external_id"),
+    ("patients.patch", (), {"first_name": "Ada"}, "external_id"),
+    ("patients.iter_many", (), {}, "external_ids"),
+    ("practitioners.create", (), {"email": "a@b.test"}, "external_id"),
+    ("practitioners.create", (), {"external_id": "x1"}, "email"),
+    ("encounters.create", (), {"planned_for": NOW}, "episode_of_care_id"),
+    ("encounters.create", ("e1",), {"external_id": "x1"}, "planned_for"),
+    ("episodes_of_care.create", (), {"external_id": "x1"}, "condition_id"),
+    ("episodes_of_care.patch", ("e1",), {}, "external_id"),
+]
+
+
+async def call(lh: LegitHealth, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """``lh.<method>(*args, **kwargs)`` awaited (an async iterator: iterated)."""
+    answer = operator.attrgetter(method)(lh)(*args, **kwargs)
+    if inspect.isasyncgen(answer):
+        async for _ in answer:
+            pass
+    else:
+        await answer
+
+
+def _id(case: tuple[Any, ...]) -> str:
+    return f"{case[0]}-{case[-1]}"
+
+
+@pytest.mark.parametrize("case", WRONG_KEYWORDS, ids=_id)
+async def test_every_method_names_the_keyword_meant(
+    lh: LegitHealth, case: tuple[str, tuple[Any, ...], dict[str, Any], str, str]
+) -> None:
+    method, args, kwargs, wrong, meant = case
+    with pytest.raises(UnknownKeywordError) as info:
+        await call(lh, method, args, kwargs)
+    assert (
+        str(info.value) == f"{wrong}: not a keyword argument of {method}(); did you mean {meant}?"
+    )
+    assert (info.value.field, info.value.suggestion) == (wrong, meant)
+
+
+@pytest.mark.parametrize("case", MISSING, ids=_id)
+async def test_every_method_names_a_missing_argument(
+    lh: LegitHealth, case: tuple[str, tuple[Any, ...], dict[str, Any], str]
+) -> None:
+    method, args, kwargs, missing = case
+    with pytest.raises(MissingArgumentError) as info:
+        await call(lh, method, args, kwargs)
+    assert str(info.value) == f"{missing}: a required argument of {method}(), not given"
+    assert info.value.field == missing and info.value.method == method
+    # A ValidationError (the library's), and a TypeError (as Python's own would be).
+    assert isinstance(info.value, ValidationError) and isinstance(info.value, TypeError)
+    assert "x1" not in str(info.value) and "a@b.test" not in str(info.value)
+
+
+def test_the_tables_hold_every_public_resource_method(lh: LegitHealth) -> None:
+    public = {
+        f"{resource}.{name}"
+        for resource in RESOURCES
+        for name, _ in inspect.getmembers(type(getattr(lh, resource)), inspect.isfunction)
+        if not name.startswith("_")
+    }
+    assert {case[0] for case in WRONG_KEYWORDS} == public
+    assert {case[0] for case in MISSING} <= public
+
+
+async def test_the_raw_response_methods_are_checked_too(lh: LegitHealth) -> None:
+    with pytest.raises(UnknownKeywordError, match=r"practitioners\.create\(\); did you mean ext"):
+        await lh.practitioners.with_raw_response.create(externalId="x1", email="a@b.test")  # type: ignore[call-arg]
+    with pytest.raises(MissingArgumentError, match=r"^planned_for: .*encounters\.create\(\)"):
+        await lh.encounters.with_raw_response.create("e1")  # type: ignore[call-arg]
+
+
+async def test_what_a_method_takes_is_read_once_not_per_call(
+    lh: LegitHealth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_signature(*args: object, **kwargs: object) -> None:
+        raise AssertionError("inspect.signature read on a call")
+
+    monkeypatch.setattr(inspect, "signature", no_signature)
+    with pytest.raises(UnknownKeywordError):
+        await lh.encounters.create("e1", plannedFor=NOW)  # type: ignore[call-arg]
+    with pytest.raises(MissingArgumentError):
+        await lh.patients.create(email="a@b.test")  # type: ignore[typeddict-item]
 
 
 async def test_a_refused_connection_names_the_host_and_the_attempts() -> None:

@@ -9,7 +9,7 @@ from .. import _validation as check
 from .. import _wire as wire
 from .._session import raw
 from ..models import Encounter
-from ._base import EXTRAS, RequestExtras, Resource
+from ._base import RequestExtras, Resource, checked
 
 
 class Encounters(Resource):
@@ -22,6 +22,7 @@ class Encounters(Resource):
         """The same methods, each returning the raw answer (:class:`RawResponse`)."""
         return EncountersWithRawResponse(self)
 
+    @checked
     async def create(
         self,
         episode_of_care_id: str,
@@ -37,7 +38,6 @@ class Encounters(Resource):
         made, so an ambiguous failure raises
         :class:`~legithealth_async.errors.AmbiguousOutcomeError` rather than risk a second one.
         """
-        check.keywords("encounters.create", extras, ("planned_for", "external_id", *EXTRAS))
         check.internal_id(episode_of_care_id, "episode_of_care_id")
         check.aware(planned_for, "planned_for")
         if external_id is not None:

@@ -8,7 +8,7 @@ from .. import _validation as check
 from .. import _wire as wire
 from .._session import Find, raw
 from ..models import EpisodeOfCare, EpisodeOfCareStatus
-from ._base import EXTRAS, RequestExtras, Resource
+from ._base import RequestExtras, Resource, checked
 
 
 class EpisodesOfCare(Resource):
@@ -21,6 +21,7 @@ class EpisodesOfCare(Resource):
         """The same methods, each returning the raw answer (:class:`RawResponse`)."""
         return EpisodesOfCareWithRawResponse(self)
 
+    @checked
     async def list_for_condition(
         self, condition_id: str, **extras: Unpack[RequestExtras]
     ) -> list[EpisodeOfCare]:
@@ -30,10 +31,10 @@ class EpisodesOfCare(Resource):
         :class:`~legithealth_async.errors.UnexpectedResponseError` (naming ``conditionId``):
         patching its episodes by internal id must never touch another condition's.
         """
-        check.keywords("episodes_of_care.list_for_condition", extras, EXTRAS)
         check.internal_id(condition_id, "condition_id")
         return await self._call(wire.GET_EPISODES_OF_CARE.bind(condition_id), extras)
 
+    @checked
     async def create(
         self,
         condition_id: str,
@@ -47,7 +48,6 @@ class EpisodesOfCare(Resource):
         an active one. Never duplicated: after an ambiguous failure the condition's episodes are
         listed, and its active episode (the one with this ``external_id`` when given) returned.
         """
-        check.keywords("episodes_of_care.create", extras, ("external_id", *EXTRAS))
         check.internal_id(condition_id, "condition_id")
         if external_id is not None:
             check.external_id(external_id)
@@ -67,6 +67,7 @@ class EpisodesOfCare(Resource):
             wire.CREATE_EPISODE_OF_CARE.bind(condition_id, body=body), extras, find
         )
 
+    @checked
     async def patch(
         self,
         episode_of_care_id: str,
@@ -75,7 +76,6 @@ class EpisodesOfCare(Resource):
         **extras: Unpack[RequestExtras],
     ) -> EpisodeOfCare:
         """Match an episode (by Legit.Health's internal id) with the HRM's id; None clears it."""
-        check.keywords("episodes_of_care.patch", extras, ("external_id", *EXTRAS))
         check.internal_id(episode_of_care_id, "episode_of_care_id")
         if external_id is not None:
             check.external_id(external_id)

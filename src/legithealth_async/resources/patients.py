@@ -7,7 +7,6 @@ from typing import Any, Unpack, cast
 
 from .. import _validation as check
 from .. import _wire as wire
-from .._generated import models as gen
 from .._generated.models.patient_create import PatientCreateKwargs
 from .._generated.models.patient_patch import PatientPatchKwargs
 from .._session import Find, raw
@@ -16,10 +15,7 @@ from .._wire import Call
 from ..errors import ValidationError
 from ..models import AuthToken, Patient
 from ..pagination import Lookup, chunk_ids, unique
-from ._base import EXTRAS, RequestExtras, TokenResource, split_extras
-
-_CREATE_KEYWORDS = check.model_keywords(gen.PatientCreate)
-_PATCH_KEYWORDS = check.model_keywords(gen.PatientPatch)
+from ._base import RequestExtras, TokenResource, checked, split_extras
 
 
 class PatientCreateArgs(PatientCreateKwargs, RequestExtras, total=False):
@@ -40,6 +36,7 @@ class Patients(TokenResource):
         """The same methods, each returning the raw answer (:class:`RawResponse`)."""
         return PatientsWithRawResponse(self)
 
+    @checked
     async def create(self, **kwargs: Unpack[PatientCreateArgs]) -> Patient:
         """Connect a patient; each condition gets an active episode of care.
 
@@ -50,10 +47,8 @@ class Patients(TokenResource):
         an ambiguous failure the patient is looked up by ``external_id``. Raises
         :class:`~legithealth_async.errors.PatientAlreadyExistsError` if it exists already.
         """
-        check.keywords("patients.create", kwargs, (*_CREATE_KEYWORDS, *EXTRAS))
         fields: dict[str, Any] = dict(kwargs)
         extras = split_extras(fields)
-        check.require(gen.PatientCreate, fields)
         check.patient_fields(fields)
         external_id: str = fields["external_id"]
         if fields.get("email") is None and fields.get("phone") is None:
@@ -62,13 +57,14 @@ class Patients(TokenResource):
         find = Find(self._lookup(external_id), _pick(external_id), "patient")
         return await self._call(wire.CREATE_PATIENT.bind(body=body), extras, find)
 
+    @checked
     async def get(self, external_id: str, **extras: Unpack[RequestExtras]) -> Patient | None:
         """The patient with this external id, or None when Legit.Health does not know it."""
-        check.keywords("patients.get", extras, EXTRAS)
         check.external_id(external_id)
         patients = await self._call(self._lookup(external_id), extras)
         return _pick(external_id)(patients)
 
+    @checked
     async def iter_many(
         self, external_ids: Iterable[str]
     ) -> AsyncIterator[tuple[str, Patient | None]]:
@@ -88,6 +84,7 @@ class Patients(TokenResource):
             for ext_id in chunk:
                 yield ext_id, by_id.get(ext_id)
 
+    @checked
     async def get_many(self, external_ids: Iterable[str]) -> Lookup[Patient]:
         """The patients found, in the order asked, and the ids not found."""
         found: list[Patient] = []
@@ -99,6 +96,7 @@ class Patients(TokenResource):
                 found.append(patient)
         return Lookup(found, missing)
 
+    @checked
     async def patch(self, external_id: str, **kwargs: Unpack[PatientPatchArgs]) -> Patient:
         """Edit a patient: only the fields given are sent.
 
@@ -106,11 +104,9 @@ class Patients(TokenResource):
         is added (new active episode), ``is_tracked=False`` pauses it (its active episode is
         finished), ``is_tracked=True`` with a ``frequency`` tracks it.
         """
-        check.keywords("patients.patch", kwargs, (*_PATCH_KEYWORDS, *EXTRAS))
         fields: dict[str, Any] = dict(kwargs)
         extras = split_extras(fields)
         check.external_id(external_id)
-        check.require(gen.PatientPatch, fields)
         check.patient_fields(fields)
         body = wire.patient_patch_body(cast(PatientPatchKwargs, fields))
         if not body.to_dict() and not extras.get("extra_body"):

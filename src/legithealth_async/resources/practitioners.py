@@ -10,9 +10,7 @@ from .._session import Find, raw
 from .._wire import Call
 from ..errors import ValidationError
 from ..models import AuthToken, Practitioner, Specialty
-from ._base import EXTRAS, RequestExtras, TokenResource
-
-_CREATE_KEYWORDS = ("external_id", "email", "first_name", "last_name", "speciality")
+from ._base import RequestExtras, TokenResource, checked
 
 
 class Practitioners(TokenResource):
@@ -25,6 +23,7 @@ class Practitioners(TokenResource):
         """The same methods, each returning the raw answer (:class:`RawResponse`)."""
         return PractitionersWithRawResponse(self)
 
+    @checked
     async def create(
         self,
         *,
@@ -42,7 +41,6 @@ class Practitioners(TokenResource):
         endpoint (without email). The API has no practitioner lookup, so a practitioner
         recovered that way comes back with an empty ``id`` (``""``).
         """
-        check.keywords("practitioners.create", extras, (*_CREATE_KEYWORDS, *EXTRAS))
         check.external_id(external_id)
         if email is None:
             raise ValidationError("email", "a practitioner needs an email")
@@ -68,9 +66,9 @@ class Practitioners(TokenResource):
         find = Find(self._tokens_call([external_id], False), exists, "practitioner")
         return await self._call(wire.CREATE_PRACTITIONER.bind(body=body), extras, find)
 
+    @checked
     async def specialties(self, **extras: Unpack[RequestExtras]) -> list[Specialty]:
         """The accepted values of ``speciality``."""
-        check.keywords("practitioners.specialties", extras, EXTRAS)
         return await self._call(wire.GET_PRACTITIONER_SPECIALTIES.bind(), extras)
 
     def _tokens_call(
