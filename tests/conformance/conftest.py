@@ -8,12 +8,12 @@ One uvicorn server (a thread, for the session) serves the current test's sandbox
 switch; nginx (TLS from a CA made here, keep-alive limits, gzip, chunked answers) is in front
 of it, squid (basic auth, CONNECT only to ``API_HOSTNAME``) in front of nginx. Each test picks
 a ``route`` (nginx directly at 127.0.0.1, or nginx through squid at ``API_HOSTNAME``) and a
-``transport`` (every one the client offers).
+transport (every one the client offers, HTTP/2 included: to nginx's HTTP/2 port).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "conformance-token"  # the sandbox's, for these tests only
 #: Backoff in milliseconds: the faults are many, the run must stay short.
 FAST = RetryPolicy(initial=0.001, maximum=0.01, max_retries=8)
-TRANSPORTS = ("asyncio", "httpx", "http_client")
+#: The client's transports; the last two speak HTTP/2 (to nginx's HTTP/2 port).
+TRANSPORTS = ("asyncio", "httpx", "http_client", "http2", "http_client-http2")
 ROUTES = ("nginx", "squid")
 _PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -86,7 +87,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         port = httpx.URL(sandbox_server.base_url).port
         assert port is not None
         with Nginx(nginx_binary, port, certificate).run() as nginx:
-            with Squid(squid_binary, nginx.port).run() as squid:
+            with Squid(squid_binary, nginx.port, nginx.h2_port).run() as squid:
                 yield Servers(switch, sandbox_server, nginx, squid, bundle)
 
 
@@ -103,10 +104,10 @@ def sandbox(servers: Servers) -> Iterator[Sandbox]:
 
 @dataclass(frozen=True)
 class Route:
-    """How the client reaches nginx: ``base_url``, through squid or not."""
+    """How the client reaches nginx: at ``host``, through squid or not."""
 
     through_proxy: bool
-    base_url: str
+    host: str
 
 
 @pytest.fixture(params=ROUTES)
@@ -118,9 +119,9 @@ def route(
     clear_proxies(monkeypatch)
     monkeypatch.setenv("SSL_CERT_FILE", str(servers.ca_bundle))
     if request.param == "nginx":
-        return Route(False, f"https://127.0.0.1:{servers.nginx.port}/integration/v1")
+        return Route(False, "127.0.0.1")
     monkeypatch.setenv("HTTPS_PROXY", servers.squid.proxy_url())
-    return Route(True, f"https://{API_HOSTNAME}:{servers.nginx.port}/integration/v1")
+    return Route(True, API_HOSTNAME)
 
 
 def clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,23 +131,42 @@ def clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-Connect = Callable[..., LegitHealth]
+class Connect:
+    """Makes clients on one transport (``name``, one of ``TRANSPORTS``), to nginx's port for
+    its protocol: HTTP/1.1 for ``"asyncio"``, ``"httpx"`` and a user's own
+    ``http_client=httpx.AsyncClient()``; HTTP/2 for ``http2=True`` (``"http2"``) and a user's own
+    ``httpx.AsyncClient(http2=True)`` (``"http_client-http2"``). Proxy and CA come from the
+    environment."""
+
+    def __init__(self, name: str, servers: Servers) -> None:
+        self.name = name
+        self.http2 = name.endswith("http2")
+        self.port = servers.nginx.h2_port if self.http2 else servers.nginx.port
+        self._own: list[httpx.AsyncClient] = []
+
+    def __call__(self, route: Route, **options: Any) -> LegitHealth:
+        """A client of nginx at ``route`` (``retry_policy`` FAST unless given)."""
+        base_url = f"https://{route.host}:{self.port}/integration/v1"
+        options.setdefault("retry_policy", FAST)
+        if self.name.startswith("http_client"):
+            limits = httpx.Limits(max_connections=16)
+            http = httpx.AsyncClient(timeout=10, limits=limits, http2=self.http2)
+            self._own.append(http)
+            return LegitHealth(TOKEN, base_url=base_url, http_client=http, **options)
+        if self.http2:
+            return LegitHealth(TOKEN, base_url=base_url, http2=True, **options)
+        return LegitHealth(TOKEN, base_url=base_url, transport=self.name, **options)
+
+    async def aclose(self) -> None:
+        """Close the users' own clients made here."""
+        own, self._own = self._own, []
+        for http in own:
+            await http.aclose()
 
 
 @pytest.fixture(params=TRANSPORTS)
-async def connect(request: pytest.FixtureRequest) -> AsyncIterator[Connect]:
-    """Makes a client on this test's transport: ``transport="asyncio"``, ``transport="httpx"``,
-    or a user's own ``http_client=httpx.AsyncClient()`` (proxy and CA from the environment)."""
-    own: list[httpx.AsyncClient] = []
-
-    def connect(base_url: str, **options: Any) -> LegitHealth:
-        options.setdefault("retry_policy", FAST)
-        if request.param == "http_client":
-            http = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=16))
-            own.append(http)
-            return LegitHealth(TOKEN, base_url=base_url, http_client=http, **options)
-        return LegitHealth(TOKEN, base_url=base_url, transport=request.param, **options)
-
+async def connect(request: pytest.FixtureRequest, servers: Servers) -> AsyncIterator[Connect]:
+    """Makes clients on this test's transport (:class:`Connect`)."""
+    connect = Connect(request.param, servers)
     yield connect
-    for http in own:
-        await http.aclose()
+    await connect.aclose()

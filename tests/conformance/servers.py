@@ -31,6 +31,8 @@ API_HOSTNAME = "api.conformance.test"
 #: nginx closes a keep-alive connection idle this long (s), or after this many requests.
 KEEPALIVE_TIMEOUT = 1
 KEEPALIVE_REQUESTS = 5
+#: nginx's HTTP/2 port ends a connection (GOAWAY) after this many streams, or idle as above.
+H2_KEEPALIVE_REQUESTS = 50
 SQUID_AUTH_HELPERS = ("/usr/lib/squid/basic_ncsa_auth", "/usr/lib/squid3/basic_ncsa_auth")
 PROXY_USER = "hospital"
 #: A throwaway proxy's password, with what a URL must percent-encode (and a non-ASCII letter).
@@ -134,8 +136,11 @@ def scratch_folder(name: str) -> Path:
 
 
 #: nginx's access log line (``nginx.conf.template``): connection number, request number on it,
-#: the client's port, method, status, gzip ratio ("-": not gzipped), Transfer-Encoding.
-NGINX_LINE = re.compile(r"^(\d+) (\d+) (\d+) ([A-Z]+) (\d{3}) gzip=(\S+) te=(\S+)$")
+#: the client's port, method, status, gzip ratio ("-": not gzipped), Transfer-Encoding, nginx's
+#: port, protocol ("HTTP/1.1", "HTTP/2.0").
+NGINX_LINE = re.compile(
+    r"^(\d+) (\d+) (\d+) ([A-Z]+) (\d{3}) gzip=(\S+) te=(\S+) (\d+) (HTTP/[\d.]+)$"
+)
 
 
 MARK_REQUEST = b"GET /conformance-mark HTTP/1.1\r\nHost: mark\r\nConnection: close\r\n\r\n"
@@ -143,7 +148,8 @@ MARK_REQUEST = b"GET /conformance-mark HTTP/1.1\r\nHost: mark\r\nConnection: clo
 
 class Nginx:
     """nginx on 127.0.0.1:``port``, TLS with ``certificate`` (a PEM of key and chain), in front
-    of the plain-HTTP server on ``upstream_port`` (see ``nginx.conf.template``)."""
+    of the plain-HTTP server on ``upstream_port`` (see ``nginx.conf.template``); HTTP/2 (ALPN h2)
+    on ``h2_port``."""
 
     def __init__(self, binary: str, upstream_port: int, certificate: bytes) -> None:
         self.binary = binary
@@ -151,6 +157,7 @@ class Nginx:
         self.certificate = certificate
         self.dir = scratch_folder("nginx")
         self.port = 0
+        self.h2_port = 0
         self.access = LogTail(self.dir / "access.log")
         self._fence = 0
 
@@ -187,12 +194,15 @@ class Nginx:
         try:
             (self.dir / "server.pem").write_bytes(self.certificate)
             (self.dir / "server.pem").chmod(0o600)
-            self.port = free_port()
+            self.port, self.h2_port = free_port(), free_port()
+            fill("proxy.conf.template", self.dir / "proxy.conf")
             fill(
                 "nginx.conf.template",
                 self.dir / "nginx.conf",
                 DIR=self.dir,
                 PORT=self.port,
+                H2_PORT=self.h2_port,
+                H2_KEEPALIVE_REQUESTS=H2_KEEPALIVE_REQUESTS,
                 UPSTREAM_PORT=self.upstream_port,
                 HOSTNAME=API_HOSTNAME,
                 KEEPALIVE_TIMEOUT=KEEPALIVE_TIMEOUT,
@@ -208,11 +218,11 @@ class Nginx:
 
 class Squid:
     """squid on 127.0.0.1:``port`` with basic auth, allowing CONNECT only to ``API_HOSTNAME``
-    on ``api_port``, which its own hosts file resolves to 127.0.0.1 (``squid.conf.template``)."""
+    on ``api_ports``, which its own hosts file resolves to 127.0.0.1 (``squid.conf.template``)."""
 
-    def __init__(self, binary: str, api_port: int) -> None:
+    def __init__(self, binary: str, *api_ports: int) -> None:
         self.binary = binary
-        self.api_port = api_port
+        self.api_ports = api_ports
         self.dir = scratch_folder("squid")
         self.port = 0
         self.access = LogTail(self.dir / "access.log")
@@ -233,7 +243,7 @@ class Squid:
                 DIR=self.dir,
                 PORT=self.port,
                 HOSTNAME=API_HOSTNAME,
-                API_PORT=self.api_port,
+                API_PORTS=" ".join(map(str, self.api_ports)),
                 AUTH_HELPER=helper,
             )
             if os.geteuid() == 0:  # squid drops to its own user ("proxy" on Debian)

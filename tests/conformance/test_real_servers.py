@@ -37,7 +37,13 @@ from legithealth_async.sandbox import FaultPlan, Sandbox
 from legithealth_async.sync import sync_patients
 
 from .conftest import Connect, Route, Servers, clear_proxies
-from .servers import API_HOSTNAME, KEEPALIVE_REQUESTS, KEEPALIVE_TIMEOUT, PROXY_USER
+from .servers import (
+    API_HOSTNAME,
+    H2_KEEPALIVE_REQUESTS,
+    KEEPALIVE_REQUESTS,
+    KEEPALIVE_TIMEOUT,
+    PROXY_USER,
+)
 
 PSORIASIS = ConditionInput(pathology_code="EA90", body_site_code="armLeft")
 ACNE = ConditionInput(pathology_code="ED80", body_site_code="headFront")
@@ -56,7 +62,7 @@ async def test_the_readme_steps(
     # closed by nginx (idle, or at its request limit) must never be written to. A retry would
     # sleep first.
     retries = Sleeps()
-    async with connect(route.base_url, sleep=retries, timeout=httpx.Timeout(10, read=5)) as lh:
+    async with connect(route, sleep=retries, timeout=httpx.Timeout(10, read=5)) as lh:
         patient = await lh.patients.create(
             external_id="hrm/1?&#",  # must travel safely encoded, through the proxy too
             email="ada@example.org",
@@ -126,7 +132,7 @@ async def test_the_readme_steps(
     assert len(sandbox.encounters(episode.id)) == 1
     assert retries == []
     assert len(sandbox.requests) >= 20
-    _check_the_servers_carried_it(servers, sandbox, route.through_proxy)
+    await _check_the_servers_carried_it(servers, sandbox, route, connect)
 
 
 async def test_a_sync_through_faults_has_no_duplicate_and_no_failure(
@@ -136,7 +142,7 @@ async def test_a_sync_through_faults_has_no_duplicate_and_no_failure(
     created = dataclasses.replace(FAULTS, drop_after_rate=0.05, stall_rate=0.03)
     sandbox.faults.set("createPatient", created)
     records = make_records(RECORDS, seed=19)
-    async with connect(route.base_url, max_in_flight=8, timeout=httpx.Timeout(10, read=1)) as lh:
+    async with connect(route, max_in_flight=8, timeout=httpx.Timeout(10, read=1)) as lh:
         async with sync_patients(lh, records, concurrency=8) as stream:
             outcomes = [outcome async for outcome in stream]
         kinds = faults_by_kind(sandbox.faults.fired)
@@ -156,7 +162,7 @@ async def test_a_sync_through_faults_has_no_duplicate_and_no_failure(
     assert set(kinds) == {"drop_after", "drop_before", "error", "html_502", "stall"}
     assert sandbox.faults.fired[("createPatient", "drop_after")] > 0
     assert len(sandbox.requests) >= RECORDS
-    _check_the_servers_carried_it(servers, sandbox, route.through_proxy)
+    await _check_the_servers_carried_it(servers, sandbox, route, connect, goaway=True)
 
 
 @pytest.mark.parametrize("password", ["not-the-password", None])
@@ -173,8 +179,7 @@ async def test_the_proxy_refusing_credentials_is_a_typed_error(
     if password is not None:
         proxy = servers.squid.proxy_url(password=password)
     monkeypatch.setenv("HTTPS_PROXY", proxy)
-    url = f"https://{API_HOSTNAME}:{servers.nginx.port}/integration/v1"
-    async with connect(url, retry_policy=RetryPolicy(max_retries=0)) as lh:
+    async with connect(Route(True, API_HOSTNAME), retry_policy=RetryPolicy(max_retries=0)) as lh:
         with pytest.raises(APIConnectionError) as caught:
             await lh.patients.get("p1")
     assert not isinstance(caught.value, AmbiguousOutcomeError)
@@ -183,17 +188,31 @@ async def test_the_proxy_refusing_credentials_is_a_typed_error(
     assert servers.nginx.rows() == []  # nothing reached the API
 
 
-def _check_the_servers_carried_it(servers: Servers, sandbox: Sandbox, through_proxy: bool) -> None:
-    """nginx logged every request the sandbox saw, closed connections at its keep-alive limit,
-    gzipped and chunked answers; through squid, every connection came through a tunnel."""
+async def _check_the_servers_carried_it(
+    servers: Servers, sandbox: Sandbox, route: Route, connect: Connect, *, goaway: bool = False
+) -> None:
+    """nginx logged every request the sandbox saw, on the port and in the protocol of the
+    client's transport; it gzipped answers; on HTTP/1.1 it closed connections at its keep-alive
+    limit and chunked answers, on HTTP/2 it multiplexed requests on few connections (``goaway``:
+    ended by nginx at its limit); through squid, every connection came through a tunnel.
+
+    The user's own clients are closed first, as at the end of a run: httpcore never resets an
+    HTTP/2 stream it gave up on (a read timeout), so nginx logs it only when its connection closes.
+    """
+    await connect.aclose()
     nginx = servers.nginx
     wait_until(lambda: len(nginx.rows()) >= len(sandbox.requests), "nginx's log of each request")
     rows = nginx.rows()
+    protocol = "HTTP/2.0" if connect.http2 else "HTTP/1.1"
+    assert {(row[7], row[8]) for row in rows} == {(str(connect.port), protocol)}
     per_connection = Counter(row[0] for row in rows)
-    assert max(per_connection.values()) == KEEPALIVE_REQUESTS  # the limit closed connections
     assert any(row[5] != "-" for row in rows)  # gzipped answers were read
-    assert any(row[6] == "chunked" for row in rows)  # chunked answers were read
-    if not through_proxy:
+    if connect.http2:
+        _check_multiplexed(rows, per_connection, goaway)
+    else:
+        assert max(per_connection.values()) == KEEPALIVE_REQUESTS  # the limit closed connections
+        assert any(row[6] == "chunked" for row in rows)  # chunked answers were read
+    if not route.through_proxy:
         return
     # squid logs a tunnel when it closes; nginx logged each connection's port on squid's side.
     ports = {row[2] for row in rows}
@@ -202,8 +221,21 @@ def _check_the_servers_carried_it(servers: Servers, sandbox: Sandbox, through_pr
         return [t for t in tunnels(servers) if t[-1] in ports]
 
     wait_until(lambda: {t[-1] for t in ours()} == ports, "squid's log of each tunnel")
-    target = f"{API_HOSTNAME}:{nginx.port}"
+    target = f"{API_HOSTNAME}:{connect.port}"
     assert {tuple(t[:-1]) for t in ours()} == {("TCP_TUNNEL/200", target, PROXY_USER)}
+
+
+def _check_multiplexed(
+    rows: list[tuple[str, ...]], per_connection: Counter[str], goaway: bool
+) -> None:
+    """HTTP/2: a connection carried more requests than HTTP/1.1's keep-alive limit allows, none
+    more than nginx's HTTP/2 limit. ``goaway``: connections were ended at that limit (a GOAWAY
+    with requests in flight, which the client survived) and carried 10 requests each on average."""
+    most = max(per_connection.values())
+    assert KEEPALIVE_REQUESTS < most <= H2_KEEPALIVE_REQUESTS
+    if goaway:
+        assert most == H2_KEEPALIVE_REQUESTS
+        assert len(rows) >= 10 * len(per_connection)
 
 
 def tunnels(servers: Servers) -> list[list[str]]:

@@ -11,7 +11,7 @@ import importlib.metadata
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpcore
@@ -437,3 +437,60 @@ async def test_a_cookie_a_server_sets_is_never_sent_back(name: str) -> None:
                 assert await lh.patients.get(external_id) is None
     assert len(heads) == 3
     assert [h for h in heads if b"\r\ncookie:" in h] == []
+
+
+class _CutByGoaway(httpx.AsyncByteStream):
+    """An answer's body that breaks off after its first byte with the exception h2 raises for a
+    frame that follows a server's GOAWAY (python-hyper/h2#1181); httpx lets it through raw
+    (httpcore maps h2's errors only up to the answer's head)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        import h2.exceptions
+
+        yield b"{"
+        raise h2.exceptions.ProtocolError(
+            "Invalid input ConnectionInputs.RECV_WINDOW_UPDATE in state ConnectionState.CLOSED"
+        )
+
+
+class _GoawayMidAnswer(httpx.AsyncBaseTransport):
+    """The sandbox, but each create's answer is cut by a GOAWAY: the create was applied, its
+    answer lost."""
+
+    legithealth_in_process = True  # the sandbox's own transport inside: no socket
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._inner = sandbox.transport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method != "POST":
+            return response
+        await response.aread()
+        return httpx.Response(response.status_code, stream=_CutByGoaway())
+
+
+@pytest.mark.parametrize("own_client", [False, True])
+async def test_an_http2_answer_cut_by_goaway_is_a_create_looked_up_not_a_failure(
+    own_client: bool, legithealth_sandbox: Sandbox
+) -> None:
+    # Before: h2.exceptions.ProtocolError escaped the transport unmapped, and the sync reported
+    # the record failed ("ProtocolError", details withheld) through real nginx's GOAWAY
+    # (tests/conformance). Now it is an httpx.RemoteProtocolError: sent, so the create is
+    # looked up (and found), never sent twice.
+    pytest.importorskip("h2")
+    transport = _GoawayMidAnswer(legithealth_sandbox)
+    own = httpx.AsyncClient(transport=transport) if own_client else None
+    async with LegitHealth(
+        legithealth_sandbox.token,
+        # A user's client: plain http only to loopback (its transport cannot be seen).
+        base_url=legithealth_sandbox.base_url.replace("http://sandbox", "http://127.0.0.1"),
+        **({"http_client": own} if own_client else {"transport": transport}),
+        retry_policy=RetryPolicy(random=lambda: 0.0),
+        sleep=no_sleep,
+    ) as lh:
+        patient = await lh.patients.create(external_id="goaway", email="a@example.org")
+    if own is not None:
+        await own.aclose()
+    assert patient.external_id == "goaway"
+    assert legithealth_sandbox.create_attempts("goaway") == 1

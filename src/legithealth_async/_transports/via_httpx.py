@@ -11,9 +11,20 @@ Either way the body is read raw and decoded under the size bound (``body.py``), 
 deadline (anyio's: httpx closes answers in shielded scopes, which only anyio's deadline respects).
 A user's transport or client is sent through under a :class:`~.route.RouteCheck` (its proxy and
 TLS verification, checked on the wire); the client's own sharded pools, under none.
+
+An exception of ``h2`` (HTTP/2) that httpx lets through is an ``httpx.RemoteProtocolError`` here,
+as the transport interface promises (``base.py``): httpcore maps h2's errors while it sends a
+request and reads the answer's head, not while the body is read. h2 closes its connection state
+on a server's GOAWAY (python-hyper/h2#1181), so a frame that follows it (nginx's WINDOW_UPDATE)
+raises ``h2.exceptions.ProtocolError`` in the middle of an answer the server is still sending:
+the request was processed (the GOAWAY covers its stream), its outcome unknown, so it is
+classified as sent (a create is looked up, never failed nor sent again blind).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import anyio
 import httpx
@@ -22,6 +33,17 @@ from .._logs import our_exchange
 from .base import Bounds, Outgoing
 from .body import Reply, read_bounded
 from .route import RouteCheck
+
+
+@contextmanager
+def _h2_errors_as_httpx() -> Iterator[None]:
+    """An ``h2`` exception raised in the block as ``httpx.RemoteProtocolError`` (module doc)."""
+    try:
+        yield
+    except Exception as exc:
+        if not any(cls.__module__.startswith("h2.") for cls in type(exc).__mro__):
+            raise
+        raise httpx.RemoteProtocolError(f"HTTP/2: {type(exc).__name__}") from exc
 
 
 def _request(out: Outgoing, bounds: Bounds, route: RouteCheck | None) -> httpx.Request:
@@ -64,7 +86,7 @@ class HttpxTransport:
     async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
         """Send ``out`` through the transport and read its answer whole, within ``bounds``."""
         # httpx's trace lines of this exchange lose their values (see _logs).
-        with anyio.fail_after(bounds.deadline), our_exchange():
+        with anyio.fail_after(bounds.deadline), our_exchange(), _h2_errors_as_httpx():
             response = await self.inner.handle_async_request(_request(out, bounds, self.route))
             return await _read(out.operation, response, bounds.limit, self.route)
 
@@ -87,7 +109,7 @@ class HttpxClient:
 
     async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
         """Send ``out`` with ``AsyncClient.send`` and read its answer whole, within ``bounds``."""
-        with anyio.fail_after(bounds.deadline), our_exchange():
+        with anyio.fail_after(bounds.deadline), our_exchange(), _h2_errors_as_httpx():
             request = _request(out, bounds, self.route)
             response = await self.client.send(request, stream=True, follow_redirects=False)
             return await _read(out.operation, response, bounds.limit, self.route)
