@@ -24,6 +24,7 @@ from legithealth_async import (
     ActiveEpisodeExistsError,
     AmbiguousOutcomeError,
     APIConnectionError,
+    APITimeoutError,
     ConditionInput,
     EncounterStatus,
     EpisodeOfCareStatus,
@@ -150,7 +151,8 @@ async def test_a_sync_through_faults_has_no_duplicate_and_no_failure(
         async with sync_patients(lh, records, concurrency=8) as stream:
             again = [outcome async for outcome in stream]
 
-    assert outcome_counts(outcomes) == {"created": RECORDS}
+    failures = [(o.reason.error, o.reason.message) for o in outcomes if o.reason is not None]
+    assert outcome_counts(outcomes) == {"created": RECORDS}, failures
     # One outcome per record (in completion order, the sync's default).
     assert sorted(o.line for o in outcomes) == [r.line for r in records]
     stored = sandbox.patients()
@@ -163,6 +165,27 @@ async def test_a_sync_through_faults_has_no_duplicate_and_no_failure(
     assert sandbox.faults.fired[("createPatient", "drop_after")] > 0
     assert len(sandbox.requests) >= RECORDS
     await _check_the_servers_carried_it(servers, sandbox, route, connect, goaway=True)
+
+
+async def test_a_slow_answer_costs_only_its_own_request(
+    route: Route, connect: Connect, sandbox: Sandbox, servers: Servers
+) -> None:
+    # On HTTP/2 the requests share one connection, and httpcore's read timeout is the
+    # connection's: one second with no frame for anyone failed every stream on it. Before: the
+    # lookups waiting beside the stalled call failed with ReadTimeout ("http2" and
+    # "http_client-http2"). Kept per request, the read timeout cuts short only the slow one.
+    sandbox.faults.set("getPractitionerSpecialties", FaultPlan(stall_rate=1.0, stall_seconds=4))
+    sandbox.faults.set("getPatients", FaultPlan(latency_ms=700))
+    no_retry = RetryPolicy(max_retries=0)
+    timeout = httpx.Timeout(10, read=1)
+    async with connect(route, max_in_flight=4, retry_policy=no_retry, timeout=timeout) as lh:
+        slow = asyncio.create_task(lh.practitioners.specialties())
+        await asyncio.sleep(0.5)  # the slow call waits alone, then 3 lookups wait beside it
+        found = await asyncio.gather(*(lh.patients.get(f"beside-{i}") for i in (1, 2, 3)))
+        with pytest.raises(APITimeoutError) as caught:
+            await slow
+    assert caught.value.reason == "ReadTimeout"
+    assert found == [None, None, None]  # each answered, at its first attempt
 
 
 @pytest.mark.parametrize("password", ["not-the-password", None])

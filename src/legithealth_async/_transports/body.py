@@ -8,7 +8,7 @@ with ``max_length``: memory never exceeds the bound (plus one wire chunk), whate
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -89,15 +89,24 @@ def checked_encoding(operation: str, status: int, headers: Mapping[str, str], li
     return encoding
 
 
-async def read_bounded(operation: str, response: httpx.Response, limit: int) -> bytes:
+async def read_bounded(
+    operation: str,
+    response: httpx.Response,
+    limit: int,
+    timed: Callable[[AsyncIterable[bytes]], AsyncIterable[bytes]] | None = None,
+) -> bytes:
     """The whole decoded body of an httpx response, or :class:`UnexpectedResponseError` past
-    ``limit`` bytes (see :func:`checked_encoding` and :func:`inflate_bounded`)."""
+    ``limit`` bytes (see :func:`checked_encoding` and :func:`inflate_bounded`); ``timed`` wraps
+    the raw chunks (each awaited within the read timeout)."""
     status = response.status_code
     encoding = checked_encoding(operation, status, response.headers, limit)
     try:
         content = response.content  # read already (an in-memory answer, e.g. a mock transport)
     except httpx.ResponseNotRead:
-        return await inflate_bounded(operation, status, encoding, response.aiter_raw(), limit)
+        chunks: AsyncIterable[bytes] = response.aiter_raw()
+        if timed is not None:
+            chunks = timed(chunks)
+        return await inflate_bounded(operation, status, encoding, chunks, limit)
     if len(content) > limit:
         raise UnexpectedResponseError(operation, status, f"body over {limit} bytes (decoded)")
     return content

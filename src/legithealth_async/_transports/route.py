@@ -6,7 +6,7 @@ look: httpx keeps a client's transports, and a transport's TLS context and proxy
 route is checked where httpx lets anyone look, through two public extensions of httpcore (what
 ``httpx.AsyncHTTPTransport`` runs on):
 
-- ``trace`` (each request carries a :class:`RouteCheck` watcher), called as a connection opens,
+- ``trace`` (each request carries a :meth:`RouteCheck.watcher`), called as a connection opens,
   before a byte of the request is written:
 
   - ``connect_tcp.started`` names the host and port about to be dialled. For a plain ``http``
@@ -87,9 +87,9 @@ class RouteCheck:
     def __repr__(self) -> str:
         return f"<RouteCheck {'http' if self.plain else 'https'}>"
 
-    def extensions(self, timeouts: Mapping[str, float | None]) -> dict[str, object]:
-        """A request's extensions: ``timeouts`` and a watcher of the connections it opens."""
-        return {"timeout": timeouts, "trace": _Watcher(self)}
+    def watcher(self) -> _Watcher:
+        """A request's ``trace`` callback, watching the connections it opens."""
+        return _Watcher(self)
 
     def dialling(self, host: object, port: object) -> None:
         """A TCP connection is about to open to ``host``:``port`` (refused: a proxy, for http)."""

@@ -10,7 +10,9 @@
 Either way the body is read raw and decoded under the size bound (``body.py``), within the
 deadline (anyio's: httpx closes answers in shielded scopes, which only anyio's deadline respects).
 A user's transport or client is sent through under a :class:`~.route.RouteCheck` (its proxy and
-TLS verification, checked on the wire); the client's own sharded pools, under none.
+TLS verification, checked on the wire); the client's own sharded pools, under none. The read
+timeout is kept per request (:class:`~.waiting.ReadTimer`): httpcore's, on HTTP/2, would fail
+every request multiplexed beside a slow one.
 
 An exception of ``h2`` (HTTP/2) that httpx lets through is an ``httpx.RemoteProtocolError`` here,
 as the transport interface promises (``base.py``): httpcore maps h2's errors while it sends a
@@ -23,7 +25,7 @@ classified as sent (a create is looked up, never failed nor sent again blind).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 import anyio
@@ -33,6 +35,7 @@ from .._logs import our_exchange
 from .base import Bounds, Outgoing
 from .body import Reply, read_bounded
 from .route import RouteCheck
+from .waiting import ReadTimer, read_timeout
 
 
 @contextmanager
@@ -46,28 +49,60 @@ def _h2_errors_as_httpx() -> Iterator[None]:
         raise httpx.RemoteProtocolError(f"HTTP/2: {type(exc).__name__}") from exc
 
 
-def _request(out: Outgoing, bounds: Bounds, route: RouteCheck | None) -> httpx.Request:
+def _request(
+    out: Outgoing, bounds: Bounds, timer: ReadTimer, route: RouteCheck | None
+) -> httpx.Request:
+    phases = bounds.phases
+    if phases.get("read") is not None:  # kept by the timer; httpcore's would fail every stream
+        phases = {**phases, "read": bounds.deadline}
     return httpx.Request(
         out.method,
         out.url,
         headers=out.headers,
         content=out.content,
-        extensions={"timeout": bounds.phases} if route is None else route.extensions(bounds.phases),
+        extensions={
+            "timeout": phases,
+            "trace": timer.tracer(None if route is None else route.watcher()),
+        },
     )
 
 
 async def _read(
-    operation: str, response: httpx.Response, limit: int, route: RouteCheck | None
+    operation: str,
+    response: httpx.Response,
+    limit: int,
+    timer: ReadTimer,
+    route: RouteCheck | None,
 ) -> Reply:
     try:
         if route is not None:
             route.answered(response.extensions)
-        content = await read_bounded(operation, response, limit)
+        content = await read_bounded(operation, response, limit, timer.timed)
     finally:
         with anyio.CancelScope(shield=True):
             await response.aclose()
     headers = response.headers
     return Reply(response.status_code, headers, headers.raw, content)
+
+
+async def _exchange(
+    send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+    out: Outgoing,
+    bounds: Bounds,
+    route: RouteCheck | None,
+) -> Reply:
+    """One exchange through ``send``: within the deadline, the read timeout kept per request
+    (``waiting.py``), h2's errors as httpx's; httpx's trace lines lose their values (``_logs``)."""
+    timer = ReadTimer(bounds.phases.get("read"))
+    try:
+        with anyio.fail_after(bounds.deadline) as scope, our_exchange(), _h2_errors_as_httpx():
+            timer.start(scope)
+            response = await send(_request(out, bounds, timer, route))
+            return await _read(out.operation, response, bounds.limit, timer, route)
+    except TimeoutError:
+        if timer.timed_out():
+            raise read_timeout() from None
+        raise
 
 
 class HttpxTransport:
@@ -85,10 +120,7 @@ class HttpxTransport:
 
     async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
         """Send ``out`` through the transport and read its answer whole, within ``bounds``."""
-        # httpx's trace lines of this exchange lose their values (see _logs).
-        with anyio.fail_after(bounds.deadline), our_exchange(), _h2_errors_as_httpx():
-            response = await self.inner.handle_async_request(_request(out, bounds, self.route))
-            return await _read(out.operation, response, bounds.limit, self.route)
+        return await _exchange(self.inner.handle_async_request, out, bounds, self.route)
 
     async def aclose(self) -> None:
         """Close the transport."""
@@ -109,10 +141,10 @@ class HttpxClient:
 
     async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
         """Send ``out`` with ``AsyncClient.send`` and read its answer whole, within ``bounds``."""
-        with anyio.fail_after(bounds.deadline), our_exchange(), _h2_errors_as_httpx():
-            request = _request(out, bounds, self.route)
-            response = await self.client.send(request, stream=True, follow_redirects=False)
-            return await _read(out.operation, response, bounds.limit, self.route)
+        return await _exchange(self._send, out, bounds, self.route)
+
+    def _send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
+        return self.client.send(request, stream=True, follow_redirects=False)
 
     async def aclose(self) -> None:
         """Nothing: the client is the user's to close."""
