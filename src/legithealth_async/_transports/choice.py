@@ -54,7 +54,7 @@ def open_transport(
         return HttpxClient(http_client, RouteCheck(base_url))
     if isinstance(transport, httpx.AsyncBaseTransport):
         route = None if is_in_process(transport) else RouteCheck(base_url)
-        return HttpxTransport(transport, route)
+        return HttpxTransport(transport, route, multiplexed=route is not None)
     return ChosenTransport(
         transport or "auto",
         max_connections=max_connections,
@@ -160,7 +160,7 @@ class ChosenTransport:
             proxy=self._proxy,
             guarded=not _httpx_is_mocked(),
         )
-        return HttpxTransport(sharded)
+        return HttpxTransport(sharded, multiplexed=self._http2)
 
     async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
         """Send through the chosen transport (chosen now if this is the first request)."""

@@ -35,7 +35,7 @@ from .._logs import our_exchange
 from .base import Bounds, Outgoing
 from .body import Reply, read_bounded
 from .route import RouteCheck
-from .waiting import ReadTimer, read_timeout
+from .waiting import ReadTimer, Trace, read_timeout
 
 
 @contextmanager
@@ -50,20 +50,19 @@ def _h2_errors_as_httpx() -> Iterator[None]:
 
 
 def _request(
-    out: Outgoing, bounds: Bounds, timer: ReadTimer, route: RouteCheck | None
+    out: Outgoing, bounds: Bounds, timer: ReadTimer | None, route: RouteCheck | None
 ) -> httpx.Request:
     phases = bounds.phases
-    if phases.get("read") is not None:  # kept by the timer; httpcore's would fail every stream
-        phases = {**phases, "read": bounds.deadline}
+    trace: Trace | None = None if route is None else route.watcher()
+    if timer is not None:
+        trace = timer.tracer(trace)
+        if phases.get("read") is not None:  # kept by the timer: httpcore's fails every stream
+            phases = {**phases, "read": bounds.deadline}
+    extensions: dict[str, object] = {"timeout": phases}
+    if trace is not None:
+        extensions["trace"] = trace
     return httpx.Request(
-        out.method,
-        out.url,
-        headers=out.headers,
-        content=out.content,
-        extensions={
-            "timeout": phases,
-            "trace": timer.tracer(None if route is None else route.watcher()),
-        },
+        out.method, out.url, headers=out.headers, content=out.content, extensions=extensions
     )
 
 
@@ -71,13 +70,14 @@ async def _read(
     operation: str,
     response: httpx.Response,
     limit: int,
-    timer: ReadTimer,
+    timer: ReadTimer | None,
     route: RouteCheck | None,
 ) -> Reply:
     try:
         if route is not None:
             route.answered(response.extensions)
-        content = await read_bounded(operation, response, limit, timer.timed)
+        timed = None if timer is None else timer.timed
+        content = await read_bounded(operation, response, limit, timed)
     finally:
         with anyio.CancelScope(shield=True):
             await response.aclose()
@@ -90,17 +90,20 @@ async def _exchange(
     out: Outgoing,
     bounds: Bounds,
     route: RouteCheck | None,
+    multiplexed: bool,
 ) -> Reply:
-    """One exchange through ``send``: within the deadline, the read timeout kept per request
-    (``waiting.py``), h2's errors as httpx's; httpx's trace lines lose their values (``_logs``)."""
-    timer = ReadTimer(bounds.phases.get("read"))
+    """One exchange through ``send``: within the deadline, h2's errors as httpx's, and (on a
+    connection that may carry other requests at once: HTTP/2) the read timeout kept per request
+    (``waiting.py``); httpx's trace lines lose their values (``_logs``)."""
+    timer = ReadTimer(bounds.phases.get("read")) if multiplexed else None
     try:
         with anyio.fail_after(bounds.deadline) as scope, our_exchange(), _h2_errors_as_httpx():
-            timer.start(scope)
+            if timer is not None:
+                timer.start(scope)
             response = await send(_request(out, bounds, timer, route))
             return await _read(out.operation, response, bounds.limit, timer, route)
     except TimeoutError:
-        if timer.timed_out():
+        if timer is not None and timer.timed_out():
             raise read_timeout() from None
         raise
 
@@ -109,18 +112,28 @@ class HttpxTransport:
     """An ``httpx.AsyncBaseTransport``, called directly (closed with the client); a user's is
     watched by ``route``."""
 
-    __slots__ = ("inner", "route")
+    __slots__ = ("inner", "multiplexed", "route")
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, route: RouteCheck | None = None) -> None:
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        route: RouteCheck | None = None,
+        *,
+        multiplexed: bool = True,
+    ) -> None:
         self.inner = inner
         self.route = route
+        #: Whether a connection may carry several requests at once (HTTP/2: a user's transport
+        #: may speak it; the client's own pools do when made with ``http2=True``).
+        self.multiplexed = multiplexed
 
     def __repr__(self) -> str:
         return f"<HttpxTransport {self.inner!r}>"
 
     async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
         """Send ``out`` through the transport and read its answer whole, within ``bounds``."""
-        return await _exchange(self.inner.handle_async_request, out, bounds, self.route)
+        send = self.inner.handle_async_request
+        return await _exchange(send, out, bounds, self.route, self.multiplexed)
 
     async def aclose(self) -> None:
         """Close the transport."""
@@ -141,7 +154,7 @@ class HttpxClient:
 
     async def exchange(self, out: Outgoing, bounds: Bounds) -> Reply:
         """Send ``out`` with ``AsyncClient.send`` and read its answer whole, within ``bounds``."""
-        return await _exchange(self._send, out, bounds, self.route)
+        return await _exchange(self._send, out, bounds, self.route, multiplexed=True)
 
     def _send(self, request: httpx.Request) -> Awaitable[httpx.Response]:
         return self.client.send(request, stream=True, follow_redirects=False)

@@ -6,7 +6,9 @@ there fails them all (httpcore keeps the error and raises it on every later read
 answer then costs every request in flight beside it an attempt: in a bulk sync with faults, a
 record could run out of retries on other records' stalls (seen through real nginx).
 
-So httpcore is given a read timeout it never reaches (the exchange's deadline), and the read
+So where a connection may carry several requests at once (the client's own pools made with
+``http2=True``, and any transport or ``http_client`` of the user's, which may speak HTTP/2),
+httpcore is given a read timeout it never reaches (the exchange's deadline), and the read
 timeout is kept here instead, by the deadline of the exchange's own cancel scope: pulled in to
 ``read`` seconds while the request waits for its answer's head (from httpcore's ``trace``
 extension) and for each chunk of its body, and put back when the bytes come. A wait cut short
