@@ -135,6 +135,7 @@ _CONNECTION_FAILURES: Mapping[str, str] = {
     "ReadError": "the connection to {host} broke while reading the answer",
     "WriteError": "the connection to {host} broke while sending the request",
     "RemoteProtocolError": "{host} closed the connection or broke the HTTP protocol",
+    "RefusedStream": "{host} ended the HTTP/2 connection (GOAWAY) before taking the request",
 }
 
 

@@ -494,3 +494,32 @@ async def test_an_http2_answer_cut_by_goaway_is_a_create_looked_up_not_a_failure
         await own.aclose()
     assert patient.external_id == "goaway"
     assert legithealth_sandbox.create_attempts("goaway") == 1
+
+
+def test_a_stream_a_goaway_left_unprocessed_is_never_sent() -> None:
+    # httpcore fails every stream of a connection the server ended with a GOAWAY as a
+    # RemoteProtocolError holding h2's ConnectionTerminated. A stream above its last_stream_id
+    # was never processed (RFC 9113 6.8): a connect error, so a create is sent again without a
+    # lookup; one at or below it may have been processed: left a protocol error (sent).
+    from h2.events import ConnectionTerminated
+
+    from legithealth_async._retry import was_sent
+    from legithealth_async._transports.waiting import RefusedStream, refused_stream
+
+    goaway = ConnectionTerminated()
+    goaway.last_stream_id = 7
+
+    def mapped() -> httpx.RemoteProtocolError:
+        try:
+            try:
+                raise httpcore.RemoteProtocolError(goaway)
+            except httpcore.RemoteProtocolError as inner:
+                raise httpx.RemoteProtocolError(str(inner)) from inner
+        except httpx.RemoteProtocolError as outer:
+            return outer
+
+    refused = refused_stream(mapped(), 9)
+    assert isinstance(refused, RefusedStream) and not was_sent(refused)
+    assert refused_stream(mapped(), 7) is None
+    assert refused_stream(mapped(), None) is None  # HTTP/1.1, or no stream yet
+    assert refused_stream(httpx.RemoteProtocolError("Server disconnected"), 9) is None

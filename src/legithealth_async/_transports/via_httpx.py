@@ -35,7 +35,7 @@ from .._logs import our_exchange
 from .base import Bounds, Outgoing
 from .body import Reply, read_bounded
 from .route import RouteCheck
-from .waiting import ReadTimer, Trace, read_timeout
+from .waiting import ReadTimer, Trace, read_timeout, refused_stream
 
 
 @contextmanager
@@ -105,6 +105,11 @@ async def _exchange(
     except TimeoutError:
         if timer is not None and timer.timed_out():
             raise read_timeout() from None
+        raise
+    except httpx.RemoteProtocolError as exc:
+        refused = None if timer is None else refused_stream(exc, timer.stream_id)
+        if refused is not None:
+            raise refused from exc
         raise
 
 

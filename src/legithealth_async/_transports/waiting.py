@@ -24,7 +24,7 @@ from typing import Any
 import anyio
 import httpx
 
-__all__ = ["ReadTimer", "Trace"]
+__all__ = ["ReadTimer", "RefusedStream", "Trace", "refused_stream"]
 
 #: A ``trace`` callback of httpcore: ``(event name, info)``.
 Trace = Callable[[str, Mapping[str, Any]], Awaitable[None]]
@@ -33,7 +33,7 @@ Trace = Callable[[str, Mapping[str, Any]], Awaitable[None]]
 class ReadTimer:
     """One exchange's read timeout, on the deadline of its cancel scope (see the module doc)."""
 
-    __slots__ = ("_deadline", "_read", "_scope", "waiting")
+    __slots__ = ("_deadline", "_read", "_scope", "stream_id", "waiting")
 
     def __init__(self, read: float | None) -> None:
         self._read = read
@@ -41,6 +41,8 @@ class ReadTimer:
         self._deadline = 0.0
         #: Whether the request is waiting for the server now (a deadline hit then: a read timeout).
         self.waiting = False
+        #: The HTTP/2 stream the request was given (None: HTTP/1.1, or not sent that far).
+        self.stream_id: int | None = None
 
     def start(self, scope: anyio.CancelScope) -> None:
         """Keep the read timeout on ``scope`` (the exchange's, its deadline already set)."""
@@ -74,6 +76,8 @@ class ReadTimer:
                 self.wait()
             elif event.endswith("receive_response_headers.complete"):
                 self.done()
+            elif event == "http2.send_request_headers.started":
+                self.stream_id = info.get("stream_id")
             elif then is not None:
                 await then(event, info)
 
@@ -103,6 +107,31 @@ class _Timed:
             return await self._chunks.__anext__()
         finally:
             self._timer.done()
+
+
+class RefusedStream(httpx.ConnectError):
+    """An HTTP/2 request the server refused unprocessed: its stream is above the last one the
+    server's GOAWAY says it processed (RFC 9113 §6.8: safe to send again). A connect error, so
+    never sent: a create is sent again, not looked up."""
+
+
+def refused_stream(exc: httpx.RemoteProtocolError, stream_id: int | None) -> RefusedStream | None:
+    """``exc`` as a :class:`RefusedStream` when it is a GOAWAY (h2's ``ConnectionTerminated``,
+    which httpcore raises for every stream it fails) that left ``stream_id`` unprocessed."""
+    if stream_id is None:
+        return None
+    cause: BaseException | None = exc
+    for _ in range(4):  # httpx's error, from httpcore's, holding h2's event
+        if cause is None:
+            return None
+        for arg in cause.args:
+            last = getattr(arg, "last_stream_id", None)
+            if isinstance(last, int):
+                if stream_id <= last:
+                    return None
+                return RefusedStream(f"HTTP/2 stream refused by the server's GOAWAY ({last})")
+        cause = cause.__cause__
+    return None
 
 
 def read_timeout() -> httpx.ReadTimeout:
