@@ -187,16 +187,22 @@ async def test_unsolicited_data_drops_the_connection() -> None:
         await t.aclose()
 
 
-async def test_a_stall_fires_the_read_timeout() -> None:
+async def test_a_stall_fires_the_read_timeout_and_frees_its_slot() -> None:
+    # The default transport's counterpart of test_transport's
+    # test_slots_are_freed_when_requests_fail_or_are_cancelled (httpx's pools).
     async def stall(writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\n")
         await writer.drain()
         await asyncio.sleep(30)
 
-    async with scripted(Script(stall)) as base:
-        t = transport()
+    script = Script(stall, OK)
+    async with scripted(script) as base:
+        t = transport(max_connections=1)
         with pytest.raises(httpx.ReadTimeout):
             await get(t, base, {**PHASES, "read": 0.1})
+        reply = await asyncio.wait_for(get(t, base), 5)  # the one slot is free again
+        assert reply.content == b"[]"
+        assert script.connections == 2  # the timed-out one was not reused
         await t.aclose()
 
 

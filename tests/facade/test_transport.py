@@ -362,13 +362,18 @@ async def test_a_certificate_from_the_configured_ca_is_trusted(
     name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     # The success path of TLS: a hospital's own CA (SSL_CERT_FILE), the name checked (an IP
-    # address here), answers read over the encrypted connection and the connection reused.
+    # address here), answers read over the encrypted connection and the connection reused; and
+    # one TLS context made for every connection of every client of the process (the default
+    # transport's counterpart of test_every_pool_shares_one_verifying_tls_context).
     monkeypatch.setenv("NO_PROXY", "*")
     ca = trustme.CA()
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     monkeypatch.setattr(T, "_contexts", {})
+    made: list[object] = []
+    real = httpx.create_ssl_context
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda **kw: made.append(kw) or real(**kw))
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
     connections = 0
@@ -387,14 +392,16 @@ async def test_a_certificate_from_the_configured_ca_is_trusted(
     server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_ctx)
     port = server.sockets[0].getsockname()[1]
     async with server:
-        async with LegitHealth(
-            "t",
-            base_url=f"https://127.0.0.1:{port}/v1",
-            transport=name,  # type: ignore[arg-type]
-        ) as lh:
-            for _ in range(3):
-                assert await lh.practitioners.specialties() == []
-    assert connections == 1
+        for _ in range(2):
+            async with LegitHealth(
+                "t",
+                base_url=f"https://127.0.0.1:{port}/v1",
+                transport=name,  # type: ignore[arg-type]
+            ) as lh:
+                for _ in range(3):
+                    assert await lh.practitioners.specialties() == []
+    assert connections == 2  # one a client, reused for its three calls
+    assert len(made) == 1
 
 
 def test_trio_runs_the_default_client(legithealth_sandbox: Sandbox) -> None:
