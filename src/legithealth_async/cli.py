@@ -312,13 +312,13 @@ class SyncOptions:
     fhir: FhirOptions | None = None
 
 
-def _sandbox_client(sandbox: Sandbox, concurrency: int = C.DEFAULT_MAX_IN_FLIGHT) -> LegitHealth:
+def _sandbox_client(sandbox: Sandbox, max_in_flight: int) -> LegitHealth:
     return LegitHealth(
         api_token=sandbox.token,
         base_url=sandbox.base_url,
         transport=sandbox.transport(),
         retry_policy=RetryPolicy(initial=0.05, maximum=1.0),
-        max_in_flight=max(C.DEFAULT_MAX_IN_FLIGHT, concurrency),  # as the real API's client
+        max_in_flight=max_in_flight,
     )
 
 
@@ -472,14 +472,13 @@ async def run_sync(options: SyncOptions, *, sandbox: Sandbox | None = None) -> i
 
     Prints progress (stderr) and the summary (stdout). SIGINT and SIGTERM stop it cleanly.
     """
+    max_in_flight = max(C.DEFAULT_MAX_IN_FLIGHT, options.concurrency)  # all of it runs
     try:
         if sandbox is not None:
-            client = _sandbox_client(sandbox, options.concurrency)
+            client = _sandbox_client(sandbox, max_in_flight)
         else:
             client = LegitHealth(
-                api_token=options.token,
-                base_url=options.base_url,
-                max_in_flight=max(C.DEFAULT_MAX_IN_FLIGHT, options.concurrency),  # all of it runs
+                api_token=options.token, base_url=options.base_url, max_in_flight=max_in_flight
             )
     except LegitHealthError as exc:
         echo(f"error: {printable(exc)}", err=True)

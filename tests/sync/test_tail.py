@@ -194,14 +194,14 @@ def test_the_cli_exits_3_naming_the_host_and_the_next_run_resumes(
     from legithealth_async import cli
     from legithealth_async.demo import write_patients
 
-    def fast_client(sandbox: Sandbox, concurrency: int) -> LegitHealth:  # no real sleeps
+    def fast_client(sandbox: Sandbox, max_in_flight: int) -> LegitHealth:  # no real sleeps
         return LegitHealth(
             api_token=sandbox.token,
             base_url=sandbox.base_url,
             transport=sandbox.transport(),
             retry_policy=RetryPolicy(initial=0.01, maximum=0.05),
             sleep=no_sleep,
-            max_in_flight=concurrency,
+            max_in_flight=max_in_flight,
         )
 
     monkeypatch.setattr(cli, "_sandbox_client", fast_client)
