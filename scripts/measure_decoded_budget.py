@@ -21,7 +21,9 @@ MiB = 1024 * 1024
 COUNT = 16
 
 
-def _prefix(decoded_mib: int) -> bytes:
+def bomb_prefix(decoded_mib: int) -> bytes:
+    """The first ``decoded_mib`` MiB of a gzip bomb (each MiB flushed: it decodes whole; also
+    used by tests/reliability/test_decoded_budget.py)."""
     z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     parts = [z.compress(b"[" + b" " * (MiB - 1)), z.flush(zlib.Z_FULL_FLUSH)]
     for _ in range(decoded_mib - 1):
@@ -38,7 +40,7 @@ async def _burst(budget: bool) -> float:
     if not budget:
         DECODED.capacity = 1 << 62  # as before: only the per-answer bound
     head = b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: 1000000\r\n\r\n"
-    answer = head + _prefix(31)
+    answer = head + bomb_prefix(31)
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")

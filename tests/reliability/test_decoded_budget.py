@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tracemalloc
 import zlib
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +17,9 @@ from _toolkit import tcp_server
 from legithealth_async import LegitHealth
 from legithealth_async._budget import DECODED
 from legithealth_async.errors import UnexpectedResponseError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from measure_decoded_budget import bomb_prefix  # the script's own bomb
 
 pytestmark = pytest.mark.loopback
 
@@ -49,15 +54,6 @@ async def _many(base: str, transport: str, count: int, bound: int) -> list[objec
         )
 
 
-def _bomb_prefix(decoded_mib: int) -> bytes:
-    """The first ``decoded_mib`` MiB of a gzip bomb (each MiB flushed: it decodes whole)."""
-    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    parts = [z.compress(b"[" + b" " * (MiB - 1)), z.flush(zlib.Z_FULL_FLUSH)]
-    for _ in range(decoded_mib - 1):
-        parts += [z.compress(b" " * MiB), z.flush(zlib.Z_FULL_FLUSH)]
-    return b"".join(parts)
-
-
 @pytest.mark.parametrize("transport", ["asyncio", "httpx"])
 async def test_sixteen_bombs_at_once_hold_the_budget_not_sixteen_bounds(
     monkeypatch: pytest.MonkeyPatch, transport: str
@@ -66,7 +62,7 @@ async def test_sixteen_bombs_at_once_hold_the_budget_not_sixteen_bounds(
     # Each answer: 6 MiB decoded (under its own 8 MiB bound), then a stall: all sixteen are
     # held at once until the deadline, unless the budget refuses them.
     head = b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: 999999\r\n\r\n"
-    prefix = head + _bomb_prefix(6)
+    prefix = head + bomb_prefix(6)
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
