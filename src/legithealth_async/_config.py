@@ -48,7 +48,7 @@ from ._transports.route import is_in_process
 from ._transports.sharded import environment_proxy, is_loopback
 from .errors import ConfigurationError
 
-__all__ = ["Settings", "is_in_process", "resolve_settings"]
+__all__ = ["Settings", "resolve_settings"]
 
 logger = logging.getLogger(C.LOGGER_NAME)
 

@@ -11,7 +11,7 @@ import pytest
 from _scripted import Connect, ScriptedServer
 
 from legithealth_async import ConfigurationError, LegitHealth
-from legithealth_async._config import is_in_process
+from legithealth_async._transports.route import is_in_process
 from legithealth_async._transports.sharded import environment_proxy, is_loopback
 from legithealth_async.sandbox import Sandbox
 
